@@ -1,0 +1,253 @@
+"""The PyTorch candidates: course_lib (``cl``) against ``nn.LSTM`` and ``nn.LSTMCell`` loops.
+
+Every candidate gets its own modules, loaded with the same NumPy weights (``make_data``), so
+candidates that do the same work compute the same numbers (checked after the warm-up).
+PyTorch has one mode here, ``eager`` (autograd on CPU); ``torch.compile`` is not timed.
+Gradients are taken with ``torch.autograd.grad`` (no ``.grad`` accumulation, no optimizer);
+decodes run under ``torch.inference_mode()``.
+"""
+
+from __future__ import annotations
+
+from bench.harness import END, START, Candidate, RatioSpec, check_outputs, describe_error, make_data
+
+MODES = ("eager",)
+MODE_LABEL = {"eager": "torch eager"}
+
+
+def environment() -> dict:
+    import torch
+
+    return {
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "torch_cuda": torch.cuda.is_available(),
+        "torch_parallel": torch.__config__.parallel_info().splitlines()[:3],
+    }
+
+
+def set_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def build(shapes, modes=MODES, log=print):
+    """Returns ``(candidates, ratio_specs, skipped, check_fn)`` (see ``bench.tf_cases.build``)."""
+    import torch
+    from torch import nn
+
+    from course_lib import torch as cl
+
+    class LoopLSTMCell(cl.LSTMCell):
+        """A trivial subclass: the same math, but not the stock class, so it takes the step loop."""
+
+    s, d = shapes, make_data(shapes)
+    B, T, V, E, H, W = s.batch, s.tgt_len, s.vocab, s.embed, s.units, s.beam_width
+    t = {k: torch.from_numpy(v) for k, v in d.items()}
+    dec_in, targets = t["dec_in"], t["targets"]
+    ones = torch.ones(B, T)
+    full = torch.full((B,), T, dtype=torch.int64)
+    ragged = t["lengths_ragged"]
+    ragged_weights = (torch.arange(T)[None, :] < ragged[:, None]).float()
+    h0, c0, memory = t["h0"], t["c0"], t["memory"]
+    memory_lengths = torch.full((B,), s.src_len, dtype=torch.int64)
+    start = torch.full((B,), START, dtype=torch.int64)
+
+    # -- modules loaded with the shared weights ------------------------------------------------
+    def embedding():
+        module = nn.Embedding(V, E)
+        with torch.no_grad():
+            module.weight.copy_(t["emb"])
+        return module
+
+    def linear():
+        module = nn.Linear(H, V)
+        with torch.no_grad():
+            module.weight.copy_(t["out_kernel"].T)
+            module.bias.copy_(t["out_bias"])
+        return module
+
+    def load_cell(cell):
+        cell.build(E)
+        with torch.no_grad():
+            cell.kernel.copy_(t["kernel"])
+            cell.recurrent_kernel.copy_(t["recurrent_kernel"])
+            cell.bias.copy_(t["bias"])
+        return cell
+
+    def load_torch_lstm(module, suffix=""):
+        with torch.no_grad():
+            getattr(module, "weight_ih" + suffix).copy_(t["kernel"].T)  # gates i, f, g, o = Keras i, f, c, o
+            getattr(module, "weight_hh" + suffix).copy_(t["recurrent_kernel"].T)
+            getattr(module, "bias_ih" + suffix).copy_(t["bias"])
+            getattr(module, "bias_hh" + suffix).zero_()
+        return module
+
+    def params(*modules):
+        return [p for m in modules for p in m.parameters()]
+
+    # -- 1. teacher-forced training step: forward + backward (gradients only, no optimizer) --
+    def cl_train(cell_class=cl.LSTMCell, is_ragged=False):
+        emb, cell, out = embedding(), load_cell(cell_class(H)), linear()
+        decoder = cl.BasicDecoder(cell, cl.TrainingSampler(), out, impute_finished=is_ragged)
+        ps = params(emb, cell, out)
+        lengths, weights = (ragged, ragged_weights) if is_ragged else (full, ones)
+
+        def step():
+            outputs, _, _ = decoder(emb(dec_in), initial_state=[h0, c0], sequence_length=lengths)
+            loss = cl.sequence_loss(outputs.rnn_output, targets, weights)
+            return {"loss": loss.detach(), "grads": torch.autograd.grad(loss, ps)}
+        return step
+
+    def nn_lstm_train():
+        emb, out = embedding(), linear()
+        lstm = load_torch_lstm(nn.LSTM(E, H, batch_first=True), "_l0")
+        ps = params(emb, lstm, out)
+
+        def step():
+            seq, _ = lstm(emb(dec_in), (h0[None], c0[None]))
+            loss = cl.sequence_loss(out(seq), targets, ones)
+            return {"loss": loss.detach(), "grads": torch.autograd.grad(loss, ps)}
+        return step
+
+    def hand_train():
+        emb, cell, out = embedding(), load_torch_lstm(nn.LSTMCell(E, H)), linear()
+        ps = params(emb, cell, out)
+
+        def step():
+            x = emb(dec_in)  # (B, T, E)
+            h, c, logits = h0, c0, []
+            for i in range(T):
+                h, c = cell(x[:, i], (h, c))
+                logits.append(out(h))  # per-step projection, as a decoder step does
+            loss = cl.sequence_loss(torch.stack(logits, dim=1), targets, ones)
+            return {"loss": loss.detach(), "grads": torch.autograd.grad(loss, ps)}
+        return step
+
+    # -- 2. greedy decode, maximum_iterations = T ------------------------------------------------
+    def cl_greedy():
+        emb, cell, out = embedding(), load_cell(cl.LSTMCell(H)), linear()
+        decoder = cl.BasicDecoder(cell, cl.GreedyEmbeddingSampler(), out, maximum_iterations=T)
+
+        @torch.inference_mode()
+        def run():
+            outputs, _, lengths = decoder(emb.weight, start_tokens=start, end_token=END, initial_state=[h0, c0])
+            return {"logits": outputs.rnn_output, "ids": outputs.sample_id, "lengths": lengths}
+        return run
+
+    def hand_greedy():
+        emb, cell, out = embedding(), load_torch_lstm(nn.LSTMCell(E, H)), linear()
+
+        @torch.inference_mode()
+        def run():
+            x, h, c, logits, ids = emb(start), h0, c0, [], []
+            for _ in range(T):
+                h, c = cell(x, (h, c))
+                step_logits = out(h)
+                step_ids = step_logits.argmax(dim=-1)
+                x = emb(step_ids)
+                logits.append(step_logits)
+                ids.append(step_ids)
+            return {"logits": torch.stack(logits, 1), "ids": torch.stack(ids, 1), "lengths": full}
+        return run
+
+    # -- 4. attention: greedy and beam search -----------------------------------------------------
+    def attention_cell(beam):
+        # The memory given here is set up again inside every timed call (its keys are part of
+        # the decode's cost); the constructors need it (the wrapper's state_size reads it).
+        mem, lengths = (cl.tile_batch(memory, W), cl.tile_batch(memory_lengths, W)) if beam else (memory, memory_lengths)
+        mechanism = cl.BahdanauAttention(H, mem, memory_sequence_length=lengths)
+        cell = cl.AttentionWrapper(cl.LSTMCell(H), mechanism, attention_layer_size=H, alignment_history=True)
+        return mechanism, cell
+
+    def att_greedy():
+        emb, out = embedding(), linear()
+        mechanism, cell = attention_cell(beam=False)
+        decoder = cl.BasicDecoder(cell, cl.GreedyEmbeddingSampler(), out, maximum_iterations=T)
+
+        @torch.inference_mode()
+        def run():
+            mechanism.setup_memory(memory, memory_sequence_length=memory_lengths)
+            state = cell.get_initial_state(batch_size=B, dtype=torch.float32).clone(cell_state=[h0, c0])
+            outputs, final_state, lengths = decoder(emb.weight, start_tokens=start, end_token=END,
+                                                    initial_state=state)
+            return {"logits": outputs.rnn_output, "ids": outputs.sample_id, "lengths": lengths,
+                    "alignments": final_state.alignment_history.stack()}
+        return run
+
+    def att_beam():
+        emb, out = embedding(), linear()
+        mechanism, cell = attention_cell(beam=True)
+        decoder = cl.BeamSearchDecoder(cell, W, output_layer=out, maximum_iterations=T)
+
+        @torch.inference_mode()
+        def run():
+            mechanism.setup_memory(cl.tile_batch(memory, W), memory_sequence_length=cl.tile_batch(memory_lengths, W))
+            state = cell.get_initial_state(batch_size=B * W, dtype=torch.float32).clone(
+                cell_state=cl.tile_batch([h0, c0], W))
+            outputs, final_state, lengths = decoder(emb.weight, start_tokens=start, end_token=END,
+                                                    initial_state=state)
+            return {"ids": outputs.predicted_ids, "lengths": lengths, "state": final_state}
+        return run
+
+    # -- the candidates ---------------------------------------------------------------------------
+    candidates, specs, skipped = [], [], {}
+
+    def add(mode, section, name, label, factory, optional=False):
+        key = f"torch.{mode}.{section}.{name}"
+        try:
+            fn = factory()
+        except Exception as exc:  # noqa: BLE001 - an optional section reports and skips
+            if not optional:
+                raise
+            skipped[key] = describe_error(exc)
+            return
+        candidates.append(Candidate(key, label, fn, optional=optional))
+
+    for mode in modes:
+        m, ml = f"torch.{mode}", MODE_LABEL[mode]
+        add(mode, "train", "cl", "cl BasicDecoder(TrainingSampler) fused (_VF.lstm)", cl_train)
+        add(mode, "train", "fused_layer", "nn.LSTM + Linear + loss (fused layer)", nn_lstm_train)
+        add(mode, "train", "hand_loop", "nn.LSTMCell Python loop, Linear per step", hand_train)
+        add(mode, "train", "cl_step_loop", "cl BasicDecoder, LSTMCell subclass (step loop)",
+            lambda: cl_train(LoopLSTMCell))
+        add(mode, "train", "cl_ragged", "cl BasicDecoder, ragged lengths + impute_finished",
+            lambda: cl_train(is_ragged=True))
+        add(mode, "greedy", "cl", "cl BasicDecoder(GreedyEmbeddingSampler)", cl_greedy)
+        add(mode, "greedy", "hand_loop", "nn.LSTMCell Python greedy loop (argmax)", hand_greedy)
+        specs += [
+            RatioSpec(f"{m}.train.cl/fused_layer", f"{ml}: train step, cl fused / nn.LSTM",
+                      f"{m}.train.cl", f"{m}.train.fused_layer", 1.3),
+            RatioSpec(f"{m}.train.cl/hand_loop", f"{ml}: train step, cl fused / nn.LSTMCell loop",
+                      f"{m}.train.cl", f"{m}.train.hand_loop"),
+            RatioSpec(f"{m}.train.cl_step_loop/hand_loop",
+                      f"{ml}: train step, cl step loop (subclass) / nn.LSTMCell loop",
+                      f"{m}.train.cl_step_loop", f"{m}.train.hand_loop", 1.1),
+            RatioSpec(f"{m}.train.cl_ragged/cl", f"{ml}: train step, ragged+impute / full length",
+                      f"{m}.train.cl_ragged", f"{m}.train.cl"),
+            RatioSpec(f"{m}.greedy.cl/hand_loop", f"{ml}: greedy, cl / nn.LSTMCell loop",
+                      f"{m}.greedy.cl", f"{m}.greedy.hand_loop"),
+        ]
+        missing = [n for n in ("BahdanauAttention", "AttentionWrapper", "BeamSearchDecoder", "tile_batch")
+                   if not hasattr(cl, n)]
+        if missing:
+            skipped[f"{m}.attention"] = f"course_lib.torch lacks {', '.join(missing)}"
+            continue
+        add(mode, "attention", "greedy", "cl Bahdanau + AttentionWrapper greedy", att_greedy, optional=True)
+        add(mode, "attention", "beam", f"cl BeamSearchDecoder W={W} + attention", att_beam, optional=True)
+        specs += [
+            RatioSpec(f"{m}.attention.greedy/greedy", f"{ml}: attention greedy / plain greedy",
+                      f"{m}.attention.greedy", f"{m}.greedy.cl", 2.0),
+            RatioSpec(f"{m}.attention.beam/greedy", f"{ml}: beam-{W} + attention / attention greedy",
+                      f"{m}.attention.beam", f"{m}.attention.greedy", 3.5),
+        ]
+
+    def check(outputs):
+        results = {}
+        for mode in modes:
+            results.update(check_outputs(outputs, f"torch.{mode}", T))
+        return results
+
+    return candidates, specs, skipped, check

@@ -1,0 +1,193 @@
+"""What every view shares: matplotlib figures without pyplot, PNG bytes, token text, and the
+display path (a live ipywidgets view where a widget frontend runs, a PNG and a short text
+everywhere else: nbval, nbconvert, GitHub's preview).
+
+A view subclasses ``View`` and defines ``figure()`` (the current picture), ``summary()`` (one or
+two lines of text) and ``_build_widget()``. Displaying it sends one output holding all three
+forms; the frontend shows the richest it can (JupyterLab and Colab: the widget).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import warnings
+from typing import Callable, Optional
+
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+#: PNG resolution of every rendering (small files in committed notebooks).
+DPI = 80
+#: Fonts tried after DejaVu Sans for glyphs it lacks (Korean, Japanese, Chinese), when installed.
+FALLBACK_FONTS = ("Noto Sans CJK KR", "Noto Sans CJK JP", "Noto Sans KR", "NanumGothic", "WenQuanYi Zen Hei",
+                  "Droid Sans Fallback")
+HIGHLIGHT = "#d62728"  # the selected step / row / beam
+CHOSEN = "#2ca02c"  # the token the sampler picked
+DIMMED = "#bbbbbb"
+
+
+def _font_family() -> list:
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans"] + [name for name in FALLBACK_FONTS if name in installed]
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A matplotlib ``Figure`` that pyplot does not manage (so it is never shown twice)."""
+    register_figure_display()
+    fig = Figure(figsize=(max(float(width), 1.0), max(float(height), 1.0)), dpi=DPI, layout="constrained")
+    return fig
+
+
+def text_kwargs() -> dict:
+    """Keyword arguments for every matplotlib text that shows a token: no mathtext (``$x$`` stays
+    as typed), the font list with fallbacks."""
+    return {"parse_math": False, "family": _font_family()}
+
+
+def figure_to_png(fig: Figure) -> bytes:
+    """Render ``fig`` to PNG bytes (missing-glyph warnings silenced: a box is drawn instead)."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        warnings.filterwarnings("ignore", message=r".*findfont.*")
+        fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def register_figure_display() -> None:
+    """Let IPython show a returned ``Figure`` as a PNG even where pyplot was never imported."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        formatter.lookup_by_type(Figure)
+    except KeyError:
+        formatter.for_type(Figure, figure_to_png)
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+def display_token(token) -> str:
+    """A token as text that shows what it is: whitespace made visible, nothing interpreted."""
+    text = str(token)
+    if text == "":
+        return "''"
+    if text.isspace():
+        return text.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
+    return text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+
+
+def escape(token) -> str:
+    """``display_token`` made safe for HTML: ``<script>`` is shown, never run."""
+    return html.escape(display_token(token), quote=True)
+
+
+def token_namer(vocab) -> Callable[[int], str]:
+    """A function id -> token text from ``vocab``: None (the id itself), a sequence of tokens
+    (index = id), a dict id -> token (or token -> id), a callable, or an object with
+    ``id_to_token`` / ``itos``. Ids < 0 (unknown) read ``?``."""
+    if vocab is None:
+        lookup = str
+    elif callable(vocab) and not hasattr(vocab, "__getitem__"):
+        lookup = vocab
+    elif hasattr(vocab, "id_to_token") and callable(vocab.id_to_token):
+        lookup = vocab.id_to_token
+    elif hasattr(vocab, "itos"):
+        return token_namer(list(vocab.itos))
+    elif isinstance(vocab, dict):
+        mapping = vocab
+        if mapping and all(isinstance(k, str) for k in mapping):
+            mapping = {int(v): k for k, v in mapping.items()}
+        lookup = lambda i: mapping.get(i, f"#{i}")  # noqa: E731
+    else:
+        tokens = list(vocab)
+        lookup = lambda i: tokens[i] if 0 <= i < len(tokens) else f"#{i}"  # noqa: E731
+
+    def name(i) -> str:
+        i = int(i)
+        return "?" if i < 0 else display_token(lookup(i))
+    return name
+
+
+# -- the display path ----------------------------------------------------------------------------
+
+class View:
+    """Base of the views: a widget where a frontend runs it, else a PNG and a short text."""
+
+    _widget = None
+
+    def figure(self) -> Figure:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def summary(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _build_widget(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_png(self) -> bytes:
+        """The static rendering of the current selection as PNG bytes."""
+        return figure_to_png(self.figure())
+
+    @property
+    def widget(self):
+        """The ipywidgets view (built on first use)."""
+        if self._widget is None:
+            self._widget = self._build_widget()
+        return self._widget
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"text/plain": self.summary(), "image/png": base64.b64encode(self.to_png()).decode("ascii")}
+        try:
+            widget_data = self.widget._repr_mimebundle_() or {}
+        except Exception:  # no usable ipywidgets: the static forms stand alone
+            widget_data = {}
+        view = widget_data.get("application/vnd.jupyter.widget-view+json")
+        if view is not None:
+            data["application/vnd.jupyter.widget-view+json"] = view
+        return data
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def png_widget(png: bytes):
+    """An ``ipywidgets.Image`` showing ``png``."""
+    import ipywidgets as widgets
+
+    return widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+
+
+def html_table(rows, header=None, caption: Optional[str] = None) -> str:
+    """A small HTML table; every cell is escaped by the caller or given as ``(text, title)``."""
+    parts = ['<table class="course-lib-table" style="border-collapse:collapse;font-size:90%">']
+    if caption:
+        parts.append(f'<caption style="text-align:left">{caption}</caption>')
+    if header:
+        parts.append("<tr>" + "".join(f'<th style="padding:1px 6px">{h}</th>' for h in header) + "</tr>")
+    for row in rows:
+        cells = []
+        for cell in row:
+            text, title = cell if isinstance(cell, tuple) else (cell, None)
+            attr = f' title="{html.escape(title, quote=True)}"' if title else ""
+            cells.append(f'<td style="padding:1px 6px"{attr}>{text}</td>')
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def check_index(value, size: int, name: str) -> int:
+    """``value`` as an int in ``[0, size)``, else ``IndexError`` naming the range."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an int, got {type(value).__name__} {value!r}")
+    if not 0 <= int(value) < size:
+        raise IndexError(f"`{name}` must be in [0, {size}), got {value}")
+    return int(value)

@@ -1,0 +1,43 @@
+"""The TensorFlow backend of course_lib: ``from course_lib import tf as cl``.
+
+The same names, signatures and result structures as ``course_lib.torch`` (tensorflow_addons.seq2seq
+0.23 names; TF1 Helper names as aliases), on TensorFlow 2 and Keras 3. Importing it never
+imports PyTorch.
+"""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ info lines out of notebooks
+
+from course_lib.tf.cells import (  # noqa: E402
+    BasicRNNCell, GRUCell, LSTMCell, MultiRNNCell, OutputProjectionWrapper, ResidualWrapper, RNNCell,
+    SimpleRNNCell,
+)
+from course_lib.tf.rnn import dynamic_rnn  # noqa: E402
+from course_lib.tf.sampler import (  # noqa: E402
+    CustomHelper, CustomSampler, GreedyEmbeddingHelper, GreedyEmbeddingSampler, InferenceHelper,
+    InferenceSampler, Sampler, SampleEmbeddingHelper, SampleEmbeddingSampler,
+    ScheduledEmbeddingTrainingHelper, ScheduledEmbeddingTrainingSampler, ScheduledOutputTrainingHelper,
+    ScheduledOutputTrainingSampler, TrainingHelper, TrainingSampler,
+)
+from course_lib.tf.decoder import (  # noqa: E402
+    MAXIMUM_ITERATIONS_CAP, BaseDecoder, BasicDecoder, BasicDecoderOutput, Decoder, dynamic_decode,
+)
+from course_lib.tf.loss import SequenceLoss, sequence_loss, sequence_mask  # noqa: E402
+from course_lib.tf.weights import export_weights, import_weights  # noqa: E402
+from course_lib.tf.utils import default_device, set_seed, to_device, to_numpy  # noqa: E402
+from course_lib.common.checks import check_shape  # noqa: E402
+
+try:  # attention and beam search land in their own modules
+    from course_lib.tf.attention import *  # noqa: F401,F403,E402
+except ImportError:  # pragma: no cover - while the module is being written
+    pass
+try:
+    from course_lib.tf.beam_search import *  # noqa: F401,F403,E402
+except ImportError:  # pragma: no cover
+    pass
+
+import tensorflow as _tf  # noqa: E402
+
+TensorArray = _tf.TensorArray  # the same object as course_lib.tf.decoder.TensorArray
+BACKEND = "tf"

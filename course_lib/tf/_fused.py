@@ -1,0 +1,98 @@
+"""The fast path for stock cells under teacher forcing: the input projections of all steps
+are one matrix product before the loop, so each step only multiplies the recurrent state.
+
+The step loop and this path give the same numbers (tested). Only the exact stock classes
+take it: a subclass may change the step, so it takes the loop.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from course_lib.tf.cells import GRUCell, LSTMCell, MultiRNNCell, SimpleRNNCell
+
+_STOCK = (LSTMCell, GRUCell, SimpleRNNCell)
+
+
+def build_stock(cell, input_size: int) -> None:
+    """Build unbuilt stock cells for ``input_size`` (as their first call would)."""
+    cells = list(cell.cells) if type(cell) is MultiRNNCell else [cell]
+    for c in cells:
+        if type(c) not in _STOCK:
+            return
+        if c.built and c.input_size != int(input_size):
+            raise ValueError(
+                f"`inputs` of {c.name} must have depth {c.input_size} (set by its first call), "
+                f"got depth {int(input_size)}"
+            )
+        if not c.built:
+            c.build((None, input_size))
+        input_size = c.units
+
+
+def supports(cell) -> bool:
+    """True when ``cell`` is a stock cell, or a ``MultiRNNCell`` of them, already built."""
+    if type(cell) is MultiRNNCell:
+        return all(type(c) in _STOCK and c.built for c in cell.cells)
+    return type(cell) in _STOCK and cell.built
+
+
+def _layer(cell, x, valid, state):
+    """One layer over ``x [T, B, D]``; ``valid [T, B, 1]`` or None. Returns ``(outputs [T, B, H], state)``."""
+    T = tf.shape(x)[0]
+    xw = tf.einsum("tbd,dk->tbk", x, cell.kernel)  # (T, B, G*H): every step's input projection at once
+    U = cell.recurrent_kernel
+    if type(cell) is GRUCell:
+        xw = xw + cell.bias[0]
+    else:
+        xw = xw + cell.bias
+
+    def step(x_t, state):
+        if type(cell) is LSTMCell:
+            h, c = state
+            i, f, g, o = tf.split(x_t + tf.matmul(h, U), 4, axis=-1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+            return h, [h, c]
+        if type(cell) is GRUCell:
+            rec = tf.matmul(state, U) + cell.bias[1]
+            x_z, x_r, x_h = tf.split(x_t, 3, axis=-1)
+            r_z, r_r, r_h = tf.split(rec, 3, axis=-1)
+            z = tf.sigmoid(x_z + r_z)
+            r = tf.sigmoid(x_r + r_r)
+            h = z * state + (1.0 - z) * tf.tanh(x_h + r * r_h)
+            return h, h
+        h = tf.tanh(x_t + tf.matmul(state, U))
+        return h, h
+
+    outputs_ta = tf.TensorArray(x.dtype, size=T, element_shape=tf.TensorShape([x.shape[1], cell.units]))
+
+    def body(t, outputs_ta, state):
+        out, new_state = step(xw[t], state)
+        if valid is not None:
+            v = valid[t]
+            out = tf.where(v, out, tf.zeros_like(out))
+            new_state = tf.nest.map_structure(lambda n, s: tf.where(v, n, s), new_state, state)
+        return t + 1, outputs_ta.write(t, out), new_state
+
+    _, outputs_ta, state = tf.while_loop(lambda t, *_: t < T, body, (tf.constant(0), outputs_ta, state))
+    return outputs_ta.stack(), state
+
+
+def unroll(cell, inputs_tm, sequence_length, initial_state):
+    """Run a stock cell (or a ``MultiRNNCell`` of them) over time-major ``inputs [T, B, D]``.
+
+    Returns ``(outputs [T, B, H], final_state)`` with ``dynamic_rnn``'s semantics: outputs zero
+    past each row's length, state frozen there. ``sequence_length`` None: all rows run T steps.
+    """
+    cells = list(cell.cells) if type(cell) is MultiRNNCell else [cell]
+    states = list(initial_state) if type(cell) is MultiRNNCell else [initial_state]
+    valid = None
+    if sequence_length is not None:
+        T = tf.shape(inputs_tm)[0]
+        valid = (tf.range(T)[:, None] < tf.cast(sequence_length, tf.int32)[None, :])[..., None]  # (T, B, 1)
+    x, finals = inputs_tm, []
+    for c, s in zip(cells, states):
+        x, s = _layer(c, x, valid, s)
+        finals.append(s)
+    return x, (tuple(finals) if type(cell) is MultiRNNCell else finals[0])

@@ -1,0 +1,614 @@
+"""Beam search: keep the ``beam_width`` best partial sequences of every batch entry.
+
+At each step every beam proposes every token; the candidates are scored (the sum of the
+token log-probabilities, optionally divided by a length penalty and plus a coverage
+penalty) and the ``beam_width`` best survive. Each survivor remembers its token
+(``predicted_ids``) and the beam it grew from (``parent_ids``); ``finalize`` walks these
+back-pointers from the last step to the first (``gather_tree``) to spell out whole sequences.
+
+Shapes: ``B`` batch, ``W`` beam width, ``V`` vocabulary, ``T`` decode steps, ``S`` memory
+(encoder) time. The cell runs on ``B * W`` rows, beams of one entry next to each other
+(``tile_batch`` order: a, a, b, b); the decoder's own state keeps them as ``[B, W, ...]``.
+
+Semantics follow ``tfa.seq2seq.BeamSearchDecoder`` 0.23: beams 1..W-1 start finished with
+log-probability -inf (so the first step expands beam 0 only); a finished beam may only emit
+``end_token`` (log-prob 0, every other token gets the dtype's minimum); top-k ties go to the
+lower index (``tf.math.top_k`` does that). ``gather_tree`` is written in TensorFlow ops here
+(tfa used a custom C++ op).
+"""
+
+from __future__ import annotations
+
+import collections
+import numbers
+import warnings
+
+import tensorflow as tf
+
+from course_lib.common import nest
+from course_lib.common.checks import check_integer, check_rank, check_scalar, describe
+from course_lib.tf.decoder import Decoder, _call_cell
+from course_lib.tf.sampler import _embedding_fn
+
+__all__ = [
+    "BeamSearchDecoder", "BeamSearchDecoderOutput", "BeamSearchDecoderState",
+    "FinalBeamSearchDecoderOutput", "tile_batch", "gather_tree", "gather_tree_from_array",
+]
+
+
+class BeamSearchDecoderState(collections.namedtuple(
+        "BeamSearchDecoderState",
+        ("cell_state", "log_probs", "finished", "lengths", "accumulated_attention_probs"))):
+    """The decoder's state: ``cell_state`` (leaves ``[B, W, ...]``), ``log_probs [B, W]`` (sum of
+    the beam's token log-probs), ``finished [B, W]``, ``lengths [B, W]`` (tokens so far, the end
+    token included), ``accumulated_attention_probs [B, W, S]`` (or ``()`` without coverage penalty)."""
+
+
+class BeamSearchDecoderOutput(collections.namedtuple(
+        "BeamSearchDecoderOutput", ("scores", "predicted_ids", "parent_ids"))):
+    """One step's output, each ``[B, W]`` (stacked: ``[B, T, W]``): the survivors' ``scores``
+    (``[B, W, V]`` for every candidate with ``output_all_scores``), their tokens and the beams
+    they grew from."""
+
+
+class FinalBeamSearchDecoderOutput(collections.namedtuple(
+        "FinalBeamDecoderOutput", ("predicted_ids", "beam_search_decoder_output"))):
+    """``predicted_ids [B, T, W]``: whole sequences, best beam first (column 0), padded with
+    ``end_token`` after the first one; ``beam_search_decoder_output``: the raw per-step
+    ``BeamSearchDecoderOutput`` (before ``gather_tree``)."""
+
+
+def _dims(t):
+    """The shape of ``t`` as a list: Python ints where known, scalar tensors elsewhere."""
+    static, dynamic = t.shape.as_list(), tf.shape(t)
+    return [d if d is not None else dynamic[i] for i, d in enumerate(static)]
+
+
+# -- helpers that work on any batch --------------------------------------------------------
+
+def tile_batch(t, multiplier: int):
+    """Repeat each batch row ``multiplier`` times in place: rows a, b -> a, a, b, b.
+
+    Args:
+      t: a tensor ``[B, ...]`` or a nested structure of them (e.g. an LSTM state ``[h, c]``).
+      multiplier: a positive int (the beam width).
+
+    Returns:
+      The same structure with tensors ``[B * multiplier, ...]``. This is not ``tf.tile``
+      (a, b, a, b), which would pair beams with the wrong batch entry.
+    """
+    if isinstance(multiplier, bool) or not isinstance(multiplier, numbers.Integral) or multiplier < 1:
+        raise ValueError(f"`multiplier` must be a positive int, got {multiplier!r}")
+
+    def tile(x):
+        x = tf.convert_to_tensor(x)
+        if x.shape.rank is None or x.shape.rank < 1:
+            raise ValueError(f"`t` must hold tensors with a known batch axis (rank >= 1), got {describe(x)}")
+        return tf.repeat(x, int(multiplier), axis=0)  # (B * multiplier, ...)
+
+    return nest.map_structure(tile, t)
+
+
+def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
+    """Spell out each final beam by following its parents from the last step back to the first.
+
+    Args:
+      step_ids: ``[T, B, W]`` int, the token each beam chose at each step.
+      parent_ids: ``[T, B, W]`` int, the beam (of the previous step) it grew from.
+      max_sequence_lengths: ``[B]`` int, steps to trace per entry (longer is cut to ``T``).
+      end_token: int scalar.
+
+    Returns:
+      ``[T, B, W]``: ``out[t, b, w]`` is the token at step ``t`` of the sequence that ends in
+      beam ``w``; ``end_token`` at and after ``max_sequence_lengths[b]`` and after the first
+      ``end_token`` of a sequence (as tfa's kernel).
+    """
+    step_ids = tf.convert_to_tensor(step_ids)
+    parent_ids = tf.convert_to_tensor(parent_ids)
+    check_rank(step_ids, 3, "step_ids", "[max_time, batch_size, beam_width]")
+    if not parent_ids.shape.is_compatible_with(step_ids.shape):
+        raise ValueError(
+            f"`parent_ids` must have the shape of `step_ids` {step_ids.shape.as_list()}, got {describe(parent_ids)}"
+        )
+    lengths = tf.convert_to_tensor(max_sequence_lengths)
+    check_rank(lengths, 1, "max_sequence_lengths", "[batch_size]")
+    end_token = tf.convert_to_tensor(end_token)
+    check_scalar(end_token, "end_token")
+    lengths = tf.cast(lengths, tf.int32)
+    end_token = tf.cast(end_token, step_ids.dtype)
+    parent_ids = tf.cast(parent_ids, tf.int32)
+    T, B, W = _dims(step_ids)
+    start_beams = tf.broadcast_to(tf.range(W), [B, W])  # (B, W): each path starts in its own beam
+
+    def step_back(carry, elems):
+        beam, _ = carry  # (B, W): where each path is at step t + 1
+        ids_t, parents_t, t = elems  # (B, W), (B, W), ()
+        inside = (t < lengths)[:, None]  # (B, 1): steps past an entry's length are end tokens
+        ids = tf.where(inside, tf.gather(ids_t, beam, batch_dims=1), end_token)
+        beam = tf.where(inside, tf.gather(parents_t, beam, batch_dims=1), beam)  # to the parents
+        return beam, ids
+
+    # the loop of the PyTorch backend, from the last step to the first, as one graph op
+    _, beams = tf.scan(
+        step_back, (step_ids, parent_ids, tf.range(T)),
+        initializer=(start_beams, tf.zeros_like(start_beams, dtype=step_ids.dtype)), reverse=True,
+    )  # (T, B, W)
+    # once a sequence has emitted end_token, everything after it is end_token too
+    ended_before = tf.cumsum(tf.cast(beams == end_token, tf.int32), axis=0, exclusive=True) > 0
+    return tf.where(ended_before, end_token, beams)
+
+
+def _reorder_by_tree(t, step_beam_ids, parent_ids, sequence_length):
+    """``t [T, B*W, ...]`` (or ``[T, B, W, ...]``) with its beams reordered so that column ``w``
+    of step ``s`` holds the entry ``step_beam_ids[s]`` of the path that ends in beam ``w``."""
+    T, B, W = _dims(parent_ids)
+    sequence_length = tf.convert_to_tensor(sequence_length)
+    max_lengths = tf.reduce_max(sequence_length, axis=1)  # (B,)
+    sorted_ids = gather_tree(step_beam_ids, parent_ids, max_lengths, end_token=W + 1)  # (T, B, W)
+    # past a beam's own length there is nothing to follow: keep the beam where it is
+    beam_ids = tf.broadcast_to(tf.range(W), [T, B, W])
+    in_bounds = tf.transpose(tf.sequence_mask(sequence_length, maxlen=T), [2, 0, 1])  # (T, B, W)
+    sorted_ids = tf.where(in_bounds, tf.cast(sorted_ids, tf.int32), beam_ids)
+    flat = tf.reshape(t, [T, B, W, -1])  # (T, B, W, rest)
+    ordered = tf.gather(flat, sorted_ids, axis=2, batch_dims=2)
+    return tf.reshape(ordered, tf.shape(t))
+
+
+def gather_tree_from_array(t, parent_ids, sequence_length):
+    """Reorder a per-step history so that column ``w`` follows the path of final beam ``w``.
+
+    Args:
+      t: ``[T, B * W, ...]`` or ``[T, B, W, ...]``, e.g. a stacked ``tf.TensorArray``.
+      parent_ids: ``[T, B, W]`` int.
+      sequence_length: ``[B, W]`` int, each final beam's length.
+
+    Returns:
+      ``t``'s shape; at step ``s < sequence_length[b, w]`` column ``w`` holds the entry of the
+      beam that path ``w`` passed through at step ``s`` (tfa's semantics); later steps keep
+      column ``w``.
+    """
+    parent_ids = tf.convert_to_tensor(parent_ids)
+    check_rank(parent_ids, 3, "parent_ids", "[max_time, batch_size, beam_width]")
+    T, B, W = _dims(parent_ids)
+    beam_ids = tf.broadcast_to(tf.range(W), [T, B, W])
+    return _reorder_by_tree(t, beam_ids, parent_ids, sequence_length)
+
+
+# -- one step of beam search -----------------------------------------------------------------
+
+def _gather_beams(t, beam_ids):
+    """``t [B, W, ...]`` -> ``t[b, beam_ids[b, w], ...]`` for every ``b, w``: ``[B, W', ...]``."""
+    return tf.gather(t, beam_ids, batch_dims=1)
+
+
+def _mask_probs(log_probs, end_token, finished):
+    """Finished beams may only emit ``end_token`` (log-prob 0); other tokens get the dtype minimum.
+
+    ``log_probs [B, W, V]``, ``finished [B, W]`` -> ``[B, W, V]``.
+    """
+    V = tf.shape(log_probs)[-1]
+    finished_row = tf.one_hot(end_token, V, on_value=tf.constant(0, log_probs.dtype),
+                              off_value=log_probs.dtype.min, dtype=log_probs.dtype)  # (V,)
+    return tf.where(finished[..., None], finished_row, log_probs)
+
+
+def _length_penalty(sequence_lengths, penalty_factor):
+    """GNMT's ``((5 + length) / 6) ** penalty_factor`` (https://arxiv.org/abs/1609.08144); 1 for 0."""
+    if penalty_factor == 0:
+        return 1.0
+    lengths = tf.cast(sequence_lengths, tf.float32)
+    return (5.0 + lengths) ** penalty_factor / (5.0 + 1.0) ** penalty_factor
+
+
+def _get_scores(log_probs, sequence_lengths, length_penalty_weight, coverage_penalty_weight,
+                finished, accumulated_attention_probs):
+    """``log_probs [B, W, V]`` divided by the length penalty, plus the coverage penalty of beams
+    that have finished: ``weight * sum_s log(min(attention accumulated on s, 1))`` (memory
+    positions never attended, i.e. padding, count as 1)."""
+    penalty = _length_penalty(sequence_lengths, length_penalty_weight)
+    if isinstance(penalty, tf.Tensor):
+        penalty = tf.cast(penalty, log_probs.dtype)
+    scores = log_probs / penalty
+    if coverage_penalty_weight == 0:
+        return scores
+    acc = accumulated_attention_probs  # (B, W, S)
+    acc = tf.where(acc == 0, tf.ones_like(acc), acc)
+    coverage = tf.reduce_sum(tf.math.log(tf.minimum(acc, 1.0)), axis=2)  # (B, W)
+    coverage = coverage * tf.cast(finished, log_probs.dtype)
+    return scores + (coverage * coverage_penalty_weight)[..., None]
+
+
+def _attention_states(cell_state):
+    """The ``AttentionWrapperState``s in a cell state: itself, or those in a tuple of states."""
+    try:
+        from course_lib.tf.attention import AttentionWrapperState
+    except ImportError:  # pragma: no cover - no attention module, no attention state
+        return []
+    if isinstance(cell_state, AttentionWrapperState):
+        return [cell_state]
+    if isinstance(cell_state, (tuple, list)):
+        return [s for s in cell_state if isinstance(s, AttentionWrapperState)]
+    return []
+
+
+def _attention_probs(cell_state, coverage_penalty_weight):
+    """The alignments ``[B, W, S]`` the coverage penalty needs (averaged over several attention
+    mechanisms or layers), or None when the penalty is off."""
+    if coverage_penalty_weight == 0:
+        return None
+    states = _attention_states(cell_state)
+    if not states:
+        raise ValueError(
+            f"`coverage_penalty_weight` must be 0.0 unless the cell is an AttentionWrapper (the penalty "
+            f"measures how much of the memory was attended), got {coverage_penalty_weight!r} with a cell "
+            f"state of structure {nest.structure_string(cell_state)}"
+        )
+
+    def mean_alignments(state):
+        a = state.alignments
+        return tf.reduce_mean(tf.stack(list(a), axis=-1), axis=-1) if isinstance(a, (tuple, list)) else a
+
+    probs = [mean_alignments(s) for s in states]
+    return probs[0] if len(probs) == 1 else tf.reduce_mean(tf.stack(probs, axis=-1), axis=-1)
+
+
+def _beam_search_step(logits, next_cell_state, beam_state, end_token, length_penalty_weight,
+                      coverage_penalty_weight, output_all_scores=False):
+    """Score every (beam, token) candidate and keep the best ``W`` per batch entry.
+
+    Args:
+      logits: ``[B, W, V]``, this step's logits of each beam.
+      next_cell_state: the cell's new state, leaves ``[B, W, ...]``.
+      beam_state: the ``BeamSearchDecoderState`` before this step.
+      end_token: int32 scalar.
+      length_penalty_weight, coverage_penalty_weight: floats (0 turns them off).
+      output_all_scores: return the scores of all ``W * V`` candidates instead of the survivors'.
+
+    Returns:
+      ``(BeamSearchDecoderOutput, BeamSearchDecoderState)`` of the survivors.
+    """
+    B, W, V = _dims(logits)
+    previously_finished = beam_state.finished  # (B, W)
+    not_finished = tf.logical_not(previously_finished)
+
+    # total log-probability of every candidate: the beam's so far plus the token's
+    step_log_probs = _mask_probs(tf.nn.log_softmax(logits), end_token, previously_finished)
+    total_probs = beam_state.log_probs[..., None] + step_log_probs  # (B, W, V)
+
+    # each candidate's length: +1 for an unfinished beam, unless the token is end_token
+    not_end = tf.one_hot(end_token, V, on_value=tf.constant(0, tf.int64), off_value=tf.constant(1, tf.int64))
+    lengths_to_add = not_end * tf.cast(not_finished, tf.int64)[..., None]  # (B, W, V)
+    new_prediction_lengths = beam_state.lengths[..., None] + lengths_to_add  # (B, W, V)
+
+    # attention gathered so far, on beams that are still running
+    accumulated_attention_probs = None
+    attention_probs = _attention_probs(next_cell_state, coverage_penalty_weight)
+    if attention_probs is not None:
+        attention_probs = attention_probs * tf.cast(not_finished, attention_probs.dtype)[..., None]
+        accumulated_attention_probs = beam_state.accumulated_attention_probs + attention_probs  # (B, W, S)
+
+    scores = _get_scores(total_probs, new_prediction_lengths, length_penalty_weight,
+                         coverage_penalty_weight, previously_finished, accumulated_attention_probs)
+
+    # the W best of the W * V candidates; candidate index = beam * V + token
+    next_beam_scores, word_indices = tf.math.top_k(tf.reshape(scores, [B, W * V]), k=W)  # (B, W)
+    next_word_ids = word_indices % V  # (B, W)
+    next_beam_ids = word_indices // V  # (B, W): parents
+    next_beam_probs = tf.gather(tf.reshape(total_probs, [B, W * V]), word_indices, batch_dims=1)
+
+    # follow the parents: finished flags, lengths, attention, cell state
+    previously_finished = _gather_beams(previously_finished, next_beam_ids)
+    next_finished = tf.logical_or(previously_finished, next_word_ids == end_token)
+    next_lengths = _gather_beams(beam_state.lengths, next_beam_ids) + tf.cast(
+        tf.logical_not(previously_finished), tf.int64)
+    next_accumulated = ()
+    if accumulated_attention_probs is not None:
+        next_accumulated = _gather_beams(accumulated_attention_probs, next_beam_ids)
+
+    def gather_state(t):
+        if isinstance(t, tf.TensorArray) or t.shape.rank < 2:
+            return t  # histories are reordered once, in finalize
+        return _gather_beams(t, next_beam_ids)
+
+    next_state = BeamSearchDecoderState(
+        cell_state=nest.map_structure(gather_state, next_cell_state),
+        log_probs=next_beam_probs,
+        finished=next_finished,
+        lengths=next_lengths,
+        accumulated_attention_probs=next_accumulated,
+    )
+    output = BeamSearchDecoderOutput(
+        scores=scores if output_all_scores else next_beam_scores,
+        predicted_ids=next_word_ids,
+        parent_ids=next_beam_ids,
+    )
+    return output, next_state
+
+
+# -- the decoder -----------------------------------------------------------------------------
+
+def _check_weight(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a float, got {describe(value)}")
+    return float(value)
+
+
+class BeamSearchDecoder(Decoder):
+    """Beam search over a cell: the ``beam_width`` best sequences of every batch entry.
+
+    Args:
+      cell: an RNN cell (e.g. ``LSTMCell`` or an ``AttentionWrapper``).
+      beam_width: positive int, the number of beams ``W``.
+      embedding_fn: optional callable ids -> vectors; otherwise pass the embedding matrix to the call.
+      output_layer: optional layer applied to the cell output (e.g. ``keras.layers.Dense(V)``).
+      length_penalty_weight: GNMT length penalty weight (0 turns it off).
+      coverage_penalty_weight: GNMT coverage penalty weight; needs an ``AttentionWrapper`` cell.
+      reorder_tensor_arrays: in ``finalize``, turn the ``tf.TensorArray``s of the cell state (the
+        alignment history) into tensors ``[T, B*W, ...]`` whose column ``w`` follows final beam ``w``.
+      output_all_scores: step outputs carry the scores of all candidates ``[B, W, V]``.
+      **kwargs: ``dynamic_decode`` options, e.g. ``maximum_iterations``.
+
+    Calling it::
+
+        decoder = BeamSearchDecoder(cell, beam_width=W, output_layer=proj, maximum_iterations=20)
+        outputs, state, lengths = decoder(embedding, start_tokens=start [B], end_token=eos,
+                                          initial_state=tile_batch(encoder_state, W))
+        outputs.predicted_ids  # [B, T, W], best beam first
+        lengths                # [B, W]
+
+    The initial state (and an attention mechanism's memory) must have ``B * W`` rows made with
+    ``tile_batch``. With an ``AttentionWrapper(alignment_history=True)`` cell,
+    ``BeamSearchDecoder.alignment_history(state)`` gives the alignments ``[B, W, T, S]``.
+    """
+
+    def __init__(self, cell, beam_width, embedding_fn=None, output_layer=None, length_penalty_weight=0.0,
+                 coverage_penalty_weight=0.0, reorder_tensor_arrays=True, output_all_scores=False, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(cell) or not hasattr(cell, "state_size"):
+            raise TypeError(f"`cell` must be an RNN cell (callable with `state_size`), got {describe(cell)}")
+        if isinstance(beam_width, bool) or not isinstance(beam_width, numbers.Integral) or beam_width < 1:
+            raise ValueError(f"`beam_width` must be a positive int, got {beam_width!r}")
+        if output_layer is not None and not callable(output_layer):
+            raise TypeError(f"`output_layer` must be callable or None, got {describe(output_layer)}")
+        if embedding_fn is not None and not callable(embedding_fn):
+            raise TypeError(f"`embedding_fn` must be callable or None, got {describe(embedding_fn)}")
+        self.cell = cell
+        self.output_layer = output_layer
+        self.beam_width = int(beam_width)
+        self.length_penalty_weight = _check_weight(length_penalty_weight, "length_penalty_weight")
+        self.coverage_penalty_weight = _check_weight(coverage_penalty_weight, "coverage_penalty_weight")
+        self.reorder_tensor_arrays = bool(reorder_tensor_arrays)
+        self.output_all_scores = bool(output_all_scores)
+        # kept out of the layer's tracking: the embedding belongs to the caller's model (and weights)
+        object.__setattr__(self, "_embedding_fn", embedding_fn)
+        self._batch_size = None
+        self._dtype_of_scores = tf.float32
+
+    # -- the Decoder interface ---------------------------------------------------------------
+    @property
+    def batch_size(self):
+        """``B``, known after ``initialize`` (the cell runs on ``B * beam_width`` rows)."""
+        return self._batch_size
+
+    @property
+    def tracks_own_finished(self) -> bool:
+        """True: beams move between slots every step, so only the decoder knows which finished."""
+        return True
+
+    def _vocab_size(self):
+        layer = self.output_layer
+        if layer is None:
+            return self.cell.output_size
+        if getattr(layer, "units", None) is not None:
+            return layer.units
+        return tf.TensorShape(layer.compute_output_shape((None, self.cell.output_size)))[-1]
+
+    @property
+    def output_size(self):
+        W = self.beam_width
+        return BeamSearchDecoderOutput(
+            scores=tf.TensorShape([W, self._vocab_size()]) if self.output_all_scores else tf.TensorShape([W]),
+            predicted_ids=tf.TensorShape([W]),
+            parent_ids=tf.TensorShape([W]),
+        )
+
+    @property
+    def output_dtype(self):
+        return BeamSearchDecoderOutput(scores=self._dtype_of_scores, predicted_ids=tf.int32, parent_ids=tf.int32)
+
+    def initialize(self, embedding, start_tokens=None, end_token=None, initial_state=None):
+        """Set up the search.
+
+        Args:
+          embedding: ``[V, E]`` matrix, keras ``Embedding`` or callable (None with ``embedding_fn``).
+          start_tokens: ``[B]`` int.
+          end_token: int scalar.
+          initial_state: the cell's state for ``B * W`` rows (``tile_batch``); zeros if None.
+
+        Returns:
+          ``(finished [B, W], start_inputs [B, W, E], BeamSearchDecoderState)``.
+        """
+        W = self.beam_width
+        if embedding is not None and self._embedding_fn is not None:
+            raise ValueError("give either `embedding` (to the call) or `embedding_fn` (to the constructor), not both")
+        if embedding is None and self._embedding_fn is None:
+            raise ValueError(
+                "`embedding` is None and no `embedding_fn` was given: pass the embedding matrix "
+                "[vocab_size, embedding_dim] to the call or an `embedding_fn` to the constructor"
+            )
+        self._embed = _embedding_fn(embedding, self._embedding_fn)
+        if start_tokens is None or end_token is None:
+            raise ValueError("`start_tokens` [batch_size] and `end_token` (a scalar) are required, got None")
+        start_tokens, end_token = tf.convert_to_tensor(start_tokens), tf.convert_to_tensor(end_token)
+        check_integer(start_tokens, "start_tokens")
+        check_rank(start_tokens, 1, "start_tokens", "[batch_size]")
+        check_integer(end_token, "end_token")
+        check_scalar(end_token, "end_token")
+        B = start_tokens.shape[0] if start_tokens.shape[0] is not None else tf.shape(start_tokens)[0]
+
+        if initial_state is None:
+            initial_state = self.cell.get_initial_state(batch_size=B * W, dtype=tf.float32)
+        initial_state = nest.map_structure(
+            lambda x: x if isinstance(x, tf.TensorArray) else tf.convert_to_tensor(x), initial_state)
+        _check_tiled(initial_state, B, W)
+
+        self._batch_size = B
+        self._end_token = tf.cast(end_token, tf.int32)
+        start_tokens = tf.cast(start_tokens, tf.int32)
+        self._start_inputs = self._embed(tf.tile(start_tokens[:, None], [1, W]))  # (B, W, E)
+        cell_state = nest.map_structure(self._maybe_split_beams, initial_state)  # leaves (B, W, ...)
+        floats = [x for x in nest.flatten(cell_state) if isinstance(x, tf.Tensor) and x.dtype.is_floating]
+        self._dtype_of_scores = floats[0].dtype if floats else self._start_inputs.dtype
+
+        # only beam 0 is alive at first: the others are finished with log-prob -inf, so the
+        # first step expands beam 0 alone instead of W copies of it
+        beam_0 = tf.zeros([B], dtype=tf.int32)  # (B,)
+        finished = tf.one_hot(beam_0, W, on_value=False, off_value=True, dtype=tf.bool)  # (B, W)
+        log_probs = tf.one_hot(beam_0, W, on_value=tf.constant(0.0, self._dtype_of_scores),
+                               off_value=tf.constant(float("-inf"), self._dtype_of_scores),
+                               dtype=self._dtype_of_scores)  # (B, W)
+        accumulated = _attention_probs(cell_state, self.coverage_penalty_weight)
+        state = BeamSearchDecoderState(
+            cell_state=cell_state,
+            log_probs=log_probs,
+            finished=finished,
+            lengths=tf.zeros([B, W], dtype=tf.int64),
+            accumulated_attention_probs=() if accumulated is None else accumulated,
+        )
+        return finished, self._start_inputs, state
+
+    def step(self, time, inputs, state, training=None):
+        """One step for all beams: the cell runs on ``B * W`` rows, then ``W`` survivors are picked.
+
+        Args: time (int32 scalar); inputs ``[B, W, E]``; state a ``BeamSearchDecoderState``.
+        Returns ``(BeamSearchDecoderOutput, next_state, next_inputs [B, W, E], finished [B, W])``.
+        """
+        cell_inputs = nest.map_structure(self._merge_beams, inputs)  # (B*W, E)
+        cell_state = nest.map_structure(self._maybe_merge_beams, state.cell_state)
+        cell_outputs, next_cell_state = _call_cell(self.cell, cell_inputs, cell_state, training)  # (B*W, H)
+        next_cell_state = nest.like_state_size(cell_state, next_cell_state)
+        cell_outputs = nest.map_structure(self._split_beams, cell_outputs)  # (B, W, H)
+        next_cell_state = nest.map_structure(self._maybe_split_beams, next_cell_state)
+        logits = cell_outputs if self.output_layer is None else self.output_layer(cell_outputs)  # (B, W, V)
+
+        output, next_state = _beam_search_step(
+            logits, next_cell_state, state, self._end_token, self.length_penalty_weight,
+            self.coverage_penalty_weight, self.output_all_scores,
+        )
+        finished = next_state.finished
+        next_inputs = tf.cond(
+            tf.reduce_all(finished),
+            lambda: self._start_inputs,  # nothing left to feed; any input will do
+            lambda: self._embed(output.predicted_ids),  # (B, W, E)
+        )
+        return output, next_state, next_inputs, finished
+
+    def finalize(self, outputs, final_state, sequence_lengths):
+        """Trace the back-pointers: ``predicted_ids [T, B, W]`` (time-major here; ``dynamic_decode``
+        transposes) and, with ``reorder_tensor_arrays``, the alignment history along the same paths.
+
+        ``sequence_lengths`` is not used: ``final_state.lengths`` has each final beam's length.
+        """
+        max_lengths = tf.reduce_max(final_state.lengths, axis=1)  # (B,)
+        predicted_ids = gather_tree(outputs.predicted_ids, outputs.parent_ids, max_lengths, self._end_token)
+        if self.reorder_tensor_arrays:
+            cell_state = nest.map_structure(
+                lambda t: self._maybe_sort_array_beams(t, outputs.parent_ids, final_state.lengths),
+                final_state.cell_state,
+            )
+            final_state = final_state._replace(cell_state=cell_state)
+        return FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids, beam_search_decoder_output=outputs), final_state
+
+    @staticmethod
+    def alignment_history(final_state):
+        """The reordered alignment history of a finished search, batch-major: ``[B, W, T, S]``.
+
+        Row ``[b, w, t]`` is the attention paid when token ``predicted_ids[b, t, w]`` was chosen.
+        Needs an ``AttentionWrapper(..., alignment_history=True)`` cell and
+        ``reorder_tensor_arrays=True``. The one line it runs on the history ``h [T, B*W, S]``:
+        ``tf.transpose(tf.reshape(h, [T, B, W, S]), [1, 2, 0, 3])``. A tuple of them for several
+        mechanisms.
+        """
+        states = _attention_states(final_state.cell_state)
+        if not states:
+            raise ValueError("`final_state.cell_state` holds no AttentionWrapperState: the cell has no attention")
+        B, W = _dims(final_state.log_probs)
+
+        def batch_major(h):
+            if isinstance(h, tf.TensorArray):
+                raise ValueError(
+                    "the alignment history is still a TensorArray: decode with reorder_tensor_arrays=True"
+                )
+            T, S = _dims(h)[0], _dims(h)[-1]
+            return tf.transpose(tf.reshape(h, [T, B, W, S]), [1, 2, 0, 3])  # (B, W, T, S)
+
+        history = states[0].alignment_history
+        if isinstance(history, (tuple, list)) and not history:
+            raise ValueError("no alignment history was kept: build the AttentionWrapper with alignment_history=True")
+        return nest.map_structure(batch_major, history)
+
+    # -- reshaping between [B*W, ...] (the cell's view) and [B, W, ...] (the search's view) ----
+    def _merge_beams(self, t):
+        dims = _dims(t)
+        return tf.reshape(t, [dims[0] * dims[1]] + dims[2:])
+
+    def _split_beams(self, t):
+        return tf.reshape(t, [self._batch_size, self.beam_width] + _dims(t)[1:])
+
+    def _maybe_merge_beams(self, t):
+        if isinstance(t, tf.Tensor) and t.shape.rank >= 2:
+            return self._merge_beams(t)
+        return t  # TensorArrays and scalars pass through
+
+    def _maybe_split_beams(self, t):
+        if isinstance(t, tf.Tensor) and t.shape.rank >= 1:
+            return self._split_beams(t)
+        return t
+
+    def _maybe_sort_array_beams(self, t, parent_ids, sequence_lengths):
+        """A ``tf.TensorArray`` history -> a tensor ``[T, B*W, ...]`` reordered along the final beams.
+
+        Entry ``s`` of the history was computed by the cell at step ``s`` for the beams *before*
+        that step's selection, i.e. for the parents of step ``s``'s survivors. So the entry for
+        path ``w`` at step ``s`` sits at the path's beam of step ``s - 1``: ``parent_ids[s]`` of the
+        path. (tfa 0.23 reorders with the path's beam of step ``s`` itself, which pairs an
+        alignment with a neighbouring beam wherever beams swap places.)
+        """
+        if not isinstance(t, tf.TensorArray):
+            return t
+        shape, B, W = t.element_shape, self._batch_size, self.beam_width
+        fits = shape.rank is not None and shape.rank >= 1 and (
+            shape[0] is None or not isinstance(B, int) or shape[0] == B * W
+            or (shape.rank >= 2 and shape[0] == B and shape[1] == W)
+        )
+        if not fits:
+            warnings.warn(
+                f"a TensorArray in the cell state has entries {shape}, which do not split into "
+                f"[batch_size={B}, beam_width={W}, ...]; it is left as it is "
+                "(pass reorder_tensor_arrays=False to silence this)",
+                RuntimeWarning, stacklevel=3,
+            )
+            return t
+        return _reorder_by_tree(t.stack(), parent_ids, parent_ids, sequence_lengths)
+
+
+def _check_tiled(initial_state, B, W):
+    """Every state tensor needs ``B * W`` rows; an untiled state (``B`` rows) is the usual slip.
+
+    Checked where the sizes are known when the graph is built (always, eagerly)."""
+    if not isinstance(B, int):
+        return
+    for leaf in nest.flatten(initial_state):
+        if isinstance(leaf, tf.TensorArray) or not hasattr(leaf, "shape") or leaf.shape.rank in (None, 0):
+            continue
+        rows = leaf.shape[0]
+        if rows is not None and rows != B * W:
+            hint = (
+                f" It has one row per batch entry: tile it with tile_batch(initial_state, multiplier={W}) "
+                f"(rows a, a, b, b) and make an attention cell's state with get_initial_state(batch_size={B * W})."
+                if rows == B else ""
+            )
+            raise ValueError(
+                f"`initial_state` must have batch size batch_size * beam_width = {B} * {W} = {B * W}, "
+                f"got a state tensor with {describe(leaf)}.{hint}"
+            )

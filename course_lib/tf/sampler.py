@@ -1,0 +1,452 @@
+"""Samplers (TF1: Helpers): what a decoder feeds itself at the next step.
+
+A sampler answers three questions for ``BasicDecoder``:
+
+* ``initialize(...) -> (finished [B], first_inputs)``: where does decoding start?
+* ``sample(time, outputs, state) -> sample_ids``: which token did the step emit?
+* ``next_inputs(time, outputs, state, sample_ids) -> (finished, next_inputs, next_state)``:
+  what goes in next (ground truth under teacher forcing, the sample's embedding at inference),
+  and which rows are done?
+
+Ids are int32, as in tfa (the PyTorch backend uses int64). Random samplers draw with
+stateless ops seeded by ``(seed, time)``, so a seeded decode repeats exactly.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import tensorflow as tf
+
+from course_lib.common.checks import (
+    check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
+)
+
+
+class Sampler(abc.ABC):
+    """Interface of a sampler; see the module docstring."""
+
+    @abc.abstractmethod
+    def initialize(self, inputs, **kwargs):
+        """Returns ``(finished [B] bool, first_inputs [B, ...])``."""
+
+    @abc.abstractmethod
+    def sample(self, time, outputs, state):
+        """Returns ``sample_ids [B, *sample_ids_shape]``."""
+
+    @abc.abstractmethod
+    def next_inputs(self, time, outputs, state, sample_ids):
+        """Returns ``(finished [B], next_inputs [B, ...], next_state)``."""
+
+    @property
+    @abc.abstractmethod
+    def batch_size(self):
+        """The batch size, known after ``initialize``."""
+
+    @property
+    def sample_ids_shape(self):
+        return tf.TensorShape([])
+
+    @property
+    def sample_ids_dtype(self):
+        return tf.int32
+
+
+def _check_initialized(sampler, value):
+    if value is None:
+        raise RuntimeError(f"{type(sampler).__name__}.initialize(...) must be called first")
+    return value
+
+
+def _embedding_fn(embedding, embedding_fn, name="embedding"):
+    """The function ids -> vectors: ``embedding_fn`` if given, else a lookup in ``embedding``."""
+    if embedding_fn is not None:
+        if not callable(embedding_fn):
+            raise TypeError(f"`embedding_fn` must be callable, got {describe(embedding_fn)}")
+        return embedding_fn
+    if isinstance(embedding, (tf.Tensor, tf.Variable)) or hasattr(embedding, "value") and hasattr(embedding, "shape"):
+        check_rank(embedding, 2, name, "[vocab_size, embedding_dim]")
+        return lambda ids: tf.nn.embedding_lookup(embedding, ids)
+    if callable(embedding):
+        return embedding
+    try:
+        embedding = tf.convert_to_tensor(embedding)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be a 2-D tensor [vocab_size, embedding_dim], a keras Embedding or a callable, "
+            f"got {describe(embedding)}"
+        ) from None
+    check_rank(embedding, 2, name, "[vocab_size, embedding_dim]")
+    return lambda ids: tf.nn.embedding_lookup(embedding, ids)
+
+
+def _seed_pair(seed, time):
+    return tf.stack([tf.cast(seed, tf.int64), tf.cast(time, tf.int64)])
+
+
+def _categorical(logits, seed, time, salt=0):
+    """One draw per row from ``softmax(logits)``; stateless (repeatable) when ``seed`` is set."""
+    if seed is None:
+        return tf.random.categorical(logits, 1, dtype=tf.int32)[:, 0]
+    return tf.random.stateless_categorical(logits, 1, seed=_seed_pair(seed + salt, time), dtype=tf.int32)[:, 0]
+
+
+def _bernoulli(p, batch_size, seed, time):
+    if seed is None:
+        u = tf.random.uniform([batch_size])
+    else:
+        u = tf.random.stateless_uniform([batch_size], seed=_seed_pair(seed, time))
+    return u < tf.cast(p, tf.float32)
+
+
+class TrainingSampler(Sampler):
+    """Teacher forcing: step ``t+1`` reads the ground-truth ``inputs[:, t+1]``.
+
+    ``initialize(inputs [B, T, D], sequence_length=None [B], mask=None [B, T])``; a row is
+    finished once ``t + 1 >= sequence_length``. ``sample`` is the argmax of the outputs.
+    """
+
+    def __init__(self, time_major: bool = False):
+        self.time_major = time_major
+        self.inputs = None  # time-major [T, B, D] after initialize
+        self.sequence_length = None
+        self._batch_size = None
+
+    @property
+    def batch_size(self):
+        return _check_initialized(self, self._batch_size)
+
+    def initialize(self, inputs, sequence_length=None, mask=None):
+        """Args: inputs ``[B, T, D]`` (``[T, B, D]`` if time-major); sequence_length ``[B]``
+        or mask ``[B, T]``. Returns ``(finished [B], inputs at t = 0 [B, D])``."""
+        if not isinstance(inputs, (tf.Tensor, tf.Variable)):
+            inputs = tf.convert_to_tensor(inputs)
+        check_rank(inputs, (3, 4, 5), "inputs", "[time, batch, depth]" if self.time_major else "[batch, time, depth]")
+        if sequence_length is not None and mask is not None:
+            raise ValueError("give `sequence_length` or `mask`, not both")
+        perm = [1, 0] + list(range(2, inputs.shape.rank))
+        self.inputs = inputs if self.time_major else tf.transpose(inputs, perm)  # (T, B, D)
+        T_static, B_static = self.inputs.shape[0], self.inputs.shape[1]
+        T, B = tf.shape(self.inputs)[0], tf.shape(self.inputs)[1]
+        self._batch_size = B_static if B_static is not None else B
+        if mask is not None:
+            check_rank(mask, 2, "mask", "[batch, time]")
+            sequence_length = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        if sequence_length is None:
+            sequence_length = tf.fill([B], T)
+        else:
+            sequence_length = tf.convert_to_tensor(sequence_length)
+            check_sequence_length(sequence_length, B_static, T_static)
+            sequence_length = _check_length_values(sequence_length, T_static, T)
+        self.sequence_length = tf.cast(sequence_length, tf.int32)
+        finished = tf.less_equal(self.sequence_length, 0)
+        all_finished = tf.reduce_all(finished)
+        zeros = tf.zeros_like(self.inputs[0]) if T_static != 0 else tf.zeros(tf.shape(self.inputs)[1:], self.inputs.dtype)
+        if T_static == 0:
+            return finished, zeros
+        first = tf.cond(all_finished, lambda: tf.zeros_like(self.inputs[0]), lambda: self.inputs[0])
+        return finished, first
+
+    def sample(self, time, outputs, state):
+        return tf.argmax(outputs, axis=-1, output_type=tf.int32)
+
+    def _next(self, time):
+        next_time = time + 1
+        finished = next_time >= self.sequence_length
+        all_finished = tf.reduce_all(finished)
+        next_inputs = tf.cond(
+            all_finished, lambda: tf.zeros_like(self.inputs[0]), lambda: tf.gather(self.inputs, next_time)
+        )
+        return finished, next_inputs
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        finished, next_inputs = self._next(time)
+        return finished, next_inputs, state
+
+
+def _check_length_values(sequence_length, T_static, T):
+    """Eagerly: a clear ValueError. In a graph: an assertion naming the argument."""
+    if tf.executing_eagerly():
+        check_length_values(sequence_length.numpy(), T_static)
+        return sequence_length
+    checks = [
+        tf.debugging.assert_non_negative(sequence_length, message="`sequence_length` must be >= 0"),
+        tf.debugging.assert_less_equal(
+            tf.cast(sequence_length, tf.int32), tf.cast(T, tf.int32),
+            message="`sequence_length` must be <= the time axis of the inputs",
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(sequence_length)
+
+
+class ScheduledEmbeddingTrainingSampler(TrainingSampler):
+    """Scheduled sampling over ids (Bengio et al. 2015): each row, with probability
+    ``sampling_probability``, feeds the embedding of a token sampled from the outputs
+    instead of the ground truth. ``sample_ids`` is -1 where the ground truth is fed.
+    """
+
+    def __init__(self, sampling_probability, embedding_fn=None, time_major=False, seed=None, scheduling_seed=None):
+        super().__init__(time_major=time_major)
+        self.sampling_probability = _check_probability(sampling_probability)
+        self.embedding_fn = embedding_fn
+        self.seed = seed
+        self.scheduling_seed = scheduling_seed
+
+    def initialize(self, inputs, sequence_length=None, mask=None, embedding=None):
+        """Like ``TrainingSampler.initialize``; ``embedding [V, E]`` embeds sampled ids."""
+        self._embed = _embedding_fn(embedding, self.embedding_fn)
+        out = super().initialize(inputs, sequence_length=sequence_length, mask=mask)
+        _check_probability_batch(self.sampling_probability, self.batch_size)
+        return out
+
+    def sample(self, time, outputs, state):
+        B = tf.shape(outputs)[0]
+        select = _bernoulli(self.sampling_probability, B, self.scheduling_seed, time)
+        sampled = _categorical(outputs, self.seed, time)
+        return tf.where(select, sampled, tf.fill([B], -1))
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        finished, base_next = self._next(time)
+
+        def maybe_sample():
+            sampled = sample_ids > -1
+            embedded = tf.cast(self._embed(tf.maximum(sample_ids, 0)), base_next.dtype)
+            return tf.where(sampled[:, None], embedded, base_next)
+
+        next_inputs = tf.cond(tf.reduce_all(finished), lambda: base_next, maybe_sample)
+        return finished, next_inputs, state
+
+
+class ScheduledOutputTrainingSampler(TrainingSampler):
+    """Scheduled sampling over continuous outputs: with probability ``sampling_probability``
+    a row feeds its own output (through ``next_inputs_fn`` if given) instead of the ground truth.
+    ``sample_ids`` is a bool per row: True where the output is fed back.
+    """
+
+    def __init__(self, sampling_probability, time_major=False, seed=None, next_inputs_fn=None):
+        super().__init__(time_major=time_major)
+        self.sampling_probability = _check_probability(sampling_probability)
+        self.seed = seed
+        self.next_inputs_fn = next_inputs_fn
+
+    @property
+    def sample_ids_dtype(self):
+        return tf.bool
+
+    def initialize(self, inputs, sequence_length=None, mask=None, auxiliary_inputs=None):
+        """Like ``TrainingSampler.initialize``; ``auxiliary_inputs [B, T, A]`` are concatenated
+        to every next input, fed back or not."""
+        if auxiliary_inputs is None:
+            maybe_concat = inputs
+            self.auxiliary_inputs = None
+        else:
+            maybe_concat = tf.concat([inputs, auxiliary_inputs], axis=-1)
+            self.auxiliary_inputs = auxiliary_inputs if self.time_major else tf.transpose(auxiliary_inputs, [1, 0, 2])
+        out = super().initialize(maybe_concat, sequence_length=sequence_length, mask=mask)
+        _check_probability_batch(self.sampling_probability, self.batch_size)
+        return out
+
+    def sample(self, time, outputs, state):
+        return _bernoulli(self.sampling_probability, tf.shape(outputs)[0], self.seed, time)
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        finished, base_next = self._next(time)
+
+        def maybe_sample():
+            sampled = outputs if self.next_inputs_fn is None else self.next_inputs_fn(outputs)
+            if self.auxiliary_inputs is not None:
+                sampled = tf.concat([sampled, tf.gather(self.auxiliary_inputs, time + 1)], axis=-1)
+            return tf.where(sample_ids[:, None], tf.cast(sampled, base_next.dtype), base_next)
+
+        next_inputs = tf.cond(tf.reduce_all(finished), lambda: base_next, maybe_sample)
+        return finished, next_inputs, state
+
+
+class GreedyEmbeddingSampler(Sampler):
+    """Inference: feed back the embedding of the argmax token; a row finishes on ``end_token``.
+
+    ``initialize(embedding [V, E], start_tokens [B], end_token scalar)``.
+    """
+
+    def __init__(self, embedding_fn=None):
+        self.embedding_fn = embedding_fn
+        self._batch_size = None
+
+    @property
+    def batch_size(self):
+        return _check_initialized(self, self._batch_size)
+
+    def initialize(self, embedding, start_tokens=None, end_token=None):
+        """Returns ``(finished [B] all False, embedding of start_tokens [B, E])``."""
+        self._embed = _embedding_fn(embedding, self.embedding_fn)
+        if start_tokens is None or end_token is None:
+            raise ValueError("`start_tokens` [batch] and `end_token` (a scalar) are required, got None")
+        start_tokens = tf.convert_to_tensor(start_tokens)
+        check_integer(start_tokens, "start_tokens")
+        check_rank(start_tokens, 1, "start_tokens", "[batch_size]")
+        end_token = tf.convert_to_tensor(end_token)
+        check_integer(end_token, "end_token")
+        check_scalar(end_token, "end_token")
+        self.start_tokens = tf.cast(start_tokens, tf.int32)
+        self.end_token = tf.cast(end_token, tf.int32)
+        B_static = self.start_tokens.shape[0]
+        self._batch_size = B_static if B_static is not None else tf.shape(self.start_tokens)[0]
+        self.start_inputs = self._embed(self.start_tokens)
+        finished = tf.zeros(tf.shape(self.start_tokens), dtype=tf.bool)
+        return finished, self.start_inputs
+
+    def sample(self, time, outputs, state):
+        if not isinstance(outputs, tf.Tensor):
+            raise TypeError(f"Expected `outputs` to be a single tensor, got {describe(outputs)}")
+        return tf.argmax(outputs, axis=-1, output_type=tf.int32)
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        finished = tf.equal(sample_ids, self.end_token)
+        next_inputs = tf.cond(
+            tf.reduce_all(finished), lambda: self.start_inputs, lambda: self._embed(sample_ids)
+        )
+        return finished, next_inputs, state
+
+
+class SampleEmbeddingSampler(GreedyEmbeddingSampler):
+    """Inference by sampling: the next token is drawn from ``softmax(outputs / temperature)``.
+
+    ``softmax_temperature`` > 1 flattens the distribution, < 1 sharpens it (None means 1).
+    ``seed`` makes the draws repeat from one decode to the next.
+    """
+
+    def __init__(self, embedding_fn=None, softmax_temperature=None, seed=None):
+        super().__init__(embedding_fn)
+        if softmax_temperature is not None and not float(softmax_temperature) > 0:
+            raise ValueError(f"`softmax_temperature` must be > 0, got {softmax_temperature!r}")
+        self.softmax_temperature = softmax_temperature
+        self.seed = seed
+
+    def sample(self, time, outputs, state):
+        if not isinstance(outputs, tf.Tensor):
+            raise TypeError(f"Expected `outputs` to be a single tensor, got {describe(outputs)}")
+        logits = outputs if self.softmax_temperature is None else outputs / self.softmax_temperature
+        return _categorical(logits, self.seed, time)
+
+
+class InferenceSampler(Sampler):
+    """Inference on anything (continuous frames too), built from three functions:
+    ``sample_fn(outputs) -> sample_ids``, ``end_fn(sample_ids) -> finished [B]`` and
+    ``next_inputs_fn(sample_ids) -> next_inputs`` (identity when None).
+
+    ``initialize(start_inputs [B, ...])``.
+    """
+
+    def __init__(self, sample_fn, sample_shape, sample_dtype, end_fn, next_inputs_fn=None):
+        for name, fn in (("sample_fn", sample_fn), ("end_fn", end_fn)):
+            if not callable(fn):
+                raise TypeError(f"`{name}` must be callable, got {describe(fn)}")
+        self.sample_fn = sample_fn
+        self._sample_shape = tf.TensorShape(sample_shape)
+        self._sample_dtype = tf.as_dtype(sample_dtype)
+        self.end_fn = end_fn
+        self.next_inputs_fn = next_inputs_fn
+        self._batch_size = None
+
+    @property
+    def batch_size(self):
+        return _check_initialized(self, self._batch_size)
+
+    @property
+    def sample_ids_shape(self):
+        return self._sample_shape
+
+    @property
+    def sample_ids_dtype(self):
+        return self._sample_dtype
+
+    def initialize(self, start_inputs):
+        """Returns ``(finished [B] all False, start_inputs)``."""
+        start_inputs = tf.convert_to_tensor(start_inputs)
+        if start_inputs.shape.rank is not None and start_inputs.shape.rank < 1:
+            raise ValueError(f"`start_inputs` must be a tensor [batch, ...], got {describe(start_inputs)}")
+        self.start_inputs = start_inputs
+        B_static = start_inputs.shape[0]
+        self._batch_size = B_static if B_static is not None else tf.shape(start_inputs)[0]
+        return tf.zeros([tf.shape(start_inputs)[0]], dtype=tf.bool), start_inputs
+
+    def sample(self, time, outputs, state):
+        return self.sample_fn(outputs)
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        finished = self.end_fn(sample_ids)
+        next_fn = (lambda: sample_ids) if self.next_inputs_fn is None else (lambda: self.next_inputs_fn(sample_ids))
+        next_inputs = tf.cond(tf.reduce_all(finished), lambda: self.start_inputs, next_fn)
+        return finished, next_inputs, state
+
+
+class CustomSampler(Sampler):
+    """A sampler from three functions: ``initialize_fn(inputs, **kw) -> (finished, first_inputs)``,
+    ``sample_fn(time, outputs, state) -> sample_ids`` and
+    ``next_inputs_fn(time, outputs, state, sample_ids) -> (finished, next_inputs, next_state)``.
+    """
+
+    def __init__(self, initialize_fn, sample_fn, next_inputs_fn, sample_ids_shape=None, sample_ids_dtype=None):
+        for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn), ("next_inputs_fn", next_inputs_fn)):
+            if not callable(fn):
+                raise TypeError(f"`{name}` must be callable, got {describe(fn)}")
+        self.initialize_fn = initialize_fn
+        self.sample_fn = sample_fn
+        self.next_inputs_fn = next_inputs_fn
+        self._sample_ids_shape = tf.TensorShape(sample_ids_shape or [])
+        self._sample_ids_dtype = tf.as_dtype(sample_ids_dtype or tf.int32)
+        self._batch_size = None
+
+    @property
+    def batch_size(self):
+        return _check_initialized(self, self._batch_size)
+
+    @property
+    def sample_ids_shape(self):
+        return self._sample_ids_shape
+
+    @property
+    def sample_ids_dtype(self):
+        return self._sample_ids_dtype
+
+    def initialize(self, inputs, **kwargs):
+        finished, next_inputs = self.initialize_fn(inputs, **kwargs)
+        B_static = finished.shape[0]
+        self._batch_size = B_static if B_static is not None else tf.shape(finished)[0]
+        return finished, next_inputs
+
+    def sample(self, time, outputs, state):
+        return self.sample_fn(time=time, outputs=outputs, state=state)
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        return self.next_inputs_fn(time=time, outputs=outputs, state=state, sample_ids=sample_ids)
+
+
+def _check_probability(p):
+    if isinstance(p, (int, float)) or (hasattr(p, "numpy") and tf.executing_eagerly()):
+        t = tf.convert_to_tensor(p, tf.float32)
+        if t.shape.rank > 1:
+            raise ValueError(f"`sampling_probability` must be a scalar or a vector [batch], got {describe(t)}")
+        values = t.numpy().reshape(-1)
+        if values.size and (values.min() < 0 or values.max() > 1):
+            raise ValueError(f"`sampling_probability` must lie in [0, 1], got {values.tolist()}")
+    return p
+
+
+def _check_probability_batch(p, batch_size):
+    rank = getattr(getattr(p, "shape", None), "rank", None)
+    if rank == 1 and isinstance(batch_size, int) and p.shape[0] not in (None, batch_size):
+        raise ValueError(
+            f"`sampling_probability` must be a scalar or a vector [batch_size = {batch_size}], got {describe(p)}"
+        )
+
+
+# TF1 names (tf.contrib.seq2seq): a Helper is a Sampler.
+TrainingHelper = TrainingSampler
+GreedyEmbeddingHelper = GreedyEmbeddingSampler
+SampleEmbeddingHelper = SampleEmbeddingSampler
+ScheduledEmbeddingTrainingHelper = ScheduledEmbeddingTrainingSampler
+ScheduledOutputTrainingHelper = ScheduledOutputTrainingSampler
+InferenceHelper = InferenceSampler
+CustomHelper = CustomSampler

@@ -1,0 +1,315 @@
+"""`AttentionWrapper`: a cell that attends over a memory at every step (PyTorch).
+
+One step, as `tensorflow_addons.seq2seq.AttentionWrapper` 0.23::
+
+    cell_inputs = cell_input_fn(inputs, state.attention)         # default cat -> [B, D_in + A]
+    cell_output, cell_state = cell(cell_inputs, state.cell_state)
+    alignments, attention_state = mechanism(cell_output, state.attention_state)   # [B, T]
+    context = alignments @ mechanism.values                        # [B, D]
+    attention = attention_layer(cat([cell_output, context]))       # [B, A] (or context)
+    output = attention if output_attention else cell_output
+
+Imported from `course_lib.torch.attention`, where it belongs to the public names.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import torch
+from torch import nn
+
+from course_lib.common import nest
+from course_lib.common.checks import describe
+from course_lib.torch.attention_ops import _dense
+# attention.py imports this module at its end, once AttentionMechanism is defined
+from course_lib.torch.attention import AttentionMechanism
+from course_lib.torch.decoder import TensorArray
+
+
+class AttentionWrapperState(collections.namedtuple(
+        "AttentionWrapperState",
+        ("cell_state", "attention", "alignments", "alignment_history", "attention_state"))):
+    """State of an `AttentionWrapper`.
+
+    Fields (one entry per mechanism, as a tuple, when the wrapper has several):
+      cell_state: the wrapped cell's state.
+      attention: `[B, A]` attention emitted at the previous step.
+      alignments: `[B, T]` alignments of the previous step.
+      alignment_history: a time-major `TensorArray` of `[B, T]` alignments when
+        `alignment_history=True`, else `()`; see `alignment_history_batch_major`.
+      attention_state: the mechanism's state (`[B, T]`, or a structure of them).
+    """
+
+    def clone(self, **kwargs):
+        """A copy with some fields replaced; a replaced tensor must keep its shape.
+
+        Example: `state = wrapper.get_initial_state(batch_size=B).clone(cell_state=encoder_state)`.
+        """
+        for field, new in kwargs.items():
+            if field not in self._fields:
+                raise TypeError(f"`{field}` is not a field of AttentionWrapperState {self._fields}")
+            old = getattr(self, field)
+            if not nest.same_structure(old, new):
+                raise ValueError(f"`{field}` must have the structure {nest.structure_string(old)}, "
+                                 f"got {nest.structure_string(new)}")
+            for old_leaf, new_leaf in zip(nest.flatten(old), nest.flatten(new)):
+                if (isinstance(old_leaf, torch.Tensor) and isinstance(new_leaf, torch.Tensor)
+                        and old_leaf.shape != new_leaf.shape):
+                    raise ValueError(f"`{field}` must keep the shape {list(old_leaf.shape)}, got "
+                                     f"{describe(new_leaf)}")
+        return self._replace(**kwargs)
+
+
+def alignment_history_batch_major(state):
+    """The alignment history as `[B, decoder_time, T]` (a tuple of them for several mechanisms).
+
+    Args:
+      state: an `AttentionWrapperState` (e.g. the decoder's final state), or its
+        `alignment_history` (a `TensorArray` of `[B, T]` entries).
+
+    Returns:
+      `history.stack().permute(1, 0, 2)`.
+    """
+    history = state.alignment_history if isinstance(state, AttentionWrapperState) else state
+    if isinstance(history, tuple):
+        if not history:
+            raise ValueError("`state` has no alignment history: build the AttentionWrapper "
+                             "with alignment_history=True")
+        return tuple(alignment_history_batch_major(h) for h in history)
+    return history.stack().permute(1, 0, 2)
+
+
+def _compute_attention(attention_mechanism, cell_output, attention_state, attention_layer):
+    """One mechanism's attention: `(attention [B, A], alignments [B, T], next_attention_state)`."""
+    alignments, next_attention_state = attention_mechanism(cell_output, attention_state)
+    context = torch.bmm(alignments[:, None, :], attention_mechanism.values)[:, 0]  # (B, D)
+    if attention_layer is not None:
+        return attention_layer(torch.cat([cell_output, context], 1)), alignments, next_attention_state
+    return context, alignments, next_attention_state
+
+
+def _layer_size(layer):
+    for attr in ("out_features", "units", "output_size"):
+        if isinstance(getattr(layer, attr, None), int):
+            return getattr(layer, attr)
+    raise ValueError(f"cannot tell the output size of `attention_layer` {type(layer).__name__}; "
+                     "give it `out_features`")
+
+
+class AttentionWrapper(nn.Module):
+    """Wraps a cell with attention; itself a cell (`output, state = wrapper(inputs, state)`).
+
+    The state is an `AttentionWrapperState`. With `alignment_history=True`, the alignments of
+    every step are kept in a `TensorArray`; after a decode, get them batch-major with
+    `final_state.alignment_history.stack().permute(1, 0, 2)`  # [B, decoder_time, T]
+    (or `alignment_history_batch_major(final_state)`).
+
+    Args:
+      cell: the cell to wrap (cell protocol: `output_size`, `state_size`, `get_initial_state`).
+      attention_mechanism: a mechanism, or a list of them (their attentions are concatenated).
+      attention_layer_size: None (the attention is the context `[B, D]`), an int A, or a list
+        with one int per mechanism: a `Dense(A, use_bias=False)` over `cat([cell_output, context])`
+        (an `nn.Linear` built once the memory depth is known).
+      alignment_history: keep every step's alignments in `state.alignment_history`.
+      cell_input_fn: `(inputs, attention) -> cell_inputs`; default `cat([inputs, attention], -1)`.
+      output_attention: output the attention (Luong) if True, else the cell output (Bahdanau).
+      initial_cell_state: the cell state that `get_initial_state` returns (default: zeros).
+      name: a name for messages.
+      attention_layer: instead of `attention_layer_size`, a module (or list) to use as the attention layer.
+      attention_fn: `(mechanism, cell_output, attention_state, attention_layer) ->
+        (attention, alignments, next_attention_state)` replacing the default computation.
+    """
+
+    def __init__(self, cell, attention_mechanism, attention_layer_size=None, alignment_history=False,
+                 cell_input_fn=None, output_attention=True, initial_cell_state=None, name=None,
+                 attention_layer=None, attention_fn=None):
+        super().__init__()
+        self.name = name or "attention_wrapper"
+        for attr in ("output_size", "state_size", "get_initial_state"):
+            if not hasattr(cell, attr) or not callable(cell):
+                raise TypeError(f"`cell` must follow the cell protocol (callable, with `{attr}`), "
+                                f"got {type(cell).__name__}")
+        self._is_multi = isinstance(attention_mechanism, (list, tuple))
+        mechanisms = list(attention_mechanism) if self._is_multi else [attention_mechanism]
+        if not mechanisms:
+            raise ValueError("`attention_mechanism` must hold at least one mechanism, got an empty list")
+        for m in mechanisms:
+            if not isinstance(m, AttentionMechanism):
+                raise TypeError("`attention_mechanism` must be an AttentionMechanism or a list of them, "
+                                f"got {type(m).__name__}")
+        if cell_input_fn is not None and not callable(cell_input_fn):
+            raise TypeError(f"`cell_input_fn` must be callable, got {type(cell_input_fn).__name__}")
+        if attention_layer_size is not None and attention_layer is not None:
+            raise ValueError("give `attention_layer_size` or `attention_layer`, not both")
+        self._attention_layer_sizes = None
+        layers = None
+        if attention_layer_size is not None:
+            sizes = list(attention_layer_size) if isinstance(attention_layer_size, (list, tuple)) \
+                else [attention_layer_size]
+            if len(sizes) != len(mechanisms):
+                raise ValueError(f"`attention_layer_size` must have one size per attention mechanism "
+                                 f"({len(mechanisms)}), got {attention_layer_size!r}")
+            for size in sizes:
+                if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+                    raise ValueError(f"`attention_layer_size` must hold positive ints, got {attention_layer_size!r}")
+            self._attention_layer_sizes = sizes
+        elif attention_layer is not None:
+            layers = list(attention_layer) if isinstance(attention_layer, (list, tuple)) else [attention_layer]
+            if len(layers) != len(mechanisms):
+                raise ValueError(f"`attention_layer` must have one layer per attention mechanism "
+                                 f"({len(mechanisms)}), got {len(layers)}")
+        self.cell = cell
+        if self._is_multi:
+            self.attention_mechanisms = nn.ModuleList(mechanisms)
+        else:
+            self.attention_mechanism = mechanisms[0]
+        self._attn_mechanisms = tuple(mechanisms)  # a plain tuple: registered once, above
+        self._set_attention_layers(layers)
+        self._cell_input_fn = cell_input_fn or (lambda inputs, attention: torch.cat([inputs, attention], -1))
+        self._attention_fn = attention_fn or _compute_attention
+        self._output_attention = output_attention
+        self._alignment_history = alignment_history
+        self._initial_cell_state = initial_cell_state
+        if isinstance(getattr(cell, "output_size", None), int):
+            for m in mechanisms:
+                m._build_query_layer(cell.output_size)
+        self._maybe_build_attention_layers()
+
+    def _set_attention_layers(self, layers):
+        if self._is_multi:
+            self.attention_layers = nn.ModuleList(layers) if layers else None
+        else:
+            self.attention_layer = layers[0] if layers else None
+        self._attn_layers = tuple(layers) if layers else None
+
+    def _maybe_build_attention_layers(self, dtype=None, device=None):
+        """Build the `attention_layer_size` layers once the memory depths are known."""
+        if self._attention_layer_sizes is None or self._attn_layers is not None:
+            return
+        depths = [m._memory_depth() for m in self._attn_mechanisms]
+        if any(d is None for d in depths) or not isinstance(self.cell.output_size, int):
+            return
+        first = self._attn_mechanisms[0]
+        factory = dict(getattr(first, "_factory", {}))
+        if dtype is not None:
+            factory.update(dtype=dtype, device=device)
+        self._set_attention_layers([_dense(self.cell.output_size + d, size, **factory)
+                                    for d, size in zip(depths, self._attention_layer_sizes)])
+
+    def _item_or_tuple(self, seq):
+        seq = tuple(seq)
+        return seq if self._is_multi else seq[0]
+
+    @property
+    def _attention_size(self):
+        if self._attention_layer_sizes is not None:
+            return sum(self._attention_layer_sizes)
+        if self._attn_layers is not None:
+            return sum(_layer_size(layer) for layer in self._attn_layers)
+        for m in self._attn_mechanisms:
+            m._check_memory()
+        return sum(m.values.shape[-1] for m in self._attn_mechanisms)
+
+    @property
+    def output_size(self):
+        """A (the attention depth) if `output_attention`, else the cell's output size."""
+        return self._attention_size if self._output_attention else self.cell.output_size
+
+    @property
+    def state_size(self):
+        """An `AttentionWrapperState` of sizes (alignment_history: T, or `()` when not kept)."""
+        return AttentionWrapperState(
+            cell_state=self.cell.state_size,
+            attention=self._attention_size,
+            alignments=self._item_or_tuple(m.alignments_size for m in self._attn_mechanisms),
+            alignment_history=self._item_or_tuple(
+                m.alignments_size if self._alignment_history else () for m in self._attn_mechanisms),
+            attention_state=self._item_or_tuple(m.state_size for m in self._attn_mechanisms))
+
+    def _check_batch(self, batch_size, arg):
+        for m in self._attn_mechanisms:
+            m._check_memory()
+            if int(batch_size) != int(m.batch_size):
+                raise ValueError(
+                    f"`{arg}` has batch size {int(batch_size)} but the memory of {m.name} has {m.batch_size}; "
+                    "with beam search, tile the memory, its lengths and the cell state with "
+                    "`tile_batch(x, beam_width)` and use batch_size * beam_width")
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None, device=None):
+        """The state before the first step: zero attention, initial alignments, empty histories.
+
+        Args:
+          inputs: optional `[B, ...]` tensor to read `batch_size`, `dtype` and `device` from.
+          batch_size: B (default: the memory's batch size).
+          dtype, device: of the state (default: the memory's).
+
+        Returns:
+          an `AttentionWrapperState`.
+        """
+        first = self._attn_mechanisms[0]
+        first._check_memory()
+        if inputs is not None:
+            batch_size = inputs.shape[0] if batch_size is None else batch_size
+            dtype = dtype or inputs.dtype
+            device = device or inputs.device
+        batch_size = int(first.batch_size if batch_size is None else batch_size)
+        dtype = dtype or first.values.dtype
+        device = device or first.values.device
+        self._check_batch(batch_size, "batch_size")
+        if self._initial_cell_state is not None:
+            cell_state = self._initial_cell_state
+        else:
+            cell_state = self.cell.get_initial_state(batch_size=batch_size, dtype=dtype, device=device)
+        alignments = [m.initial_alignments(batch_size, dtype, device) for m in self._attn_mechanisms]
+        histories = [TensorArray() if self._alignment_history else () for _ in alignments]
+        return AttentionWrapperState(
+            cell_state=cell_state,
+            attention=torch.zeros(batch_size, self._attention_size, dtype=dtype, device=device),
+            alignments=self._item_or_tuple(alignments),
+            alignment_history=self._item_or_tuple(histories),
+            attention_state=self._item_or_tuple(m.initial_state(batch_size, dtype, device)
+                                                for m in self._attn_mechanisms))
+
+    def forward(self, inputs, state, **kwargs):
+        """One attention step.
+
+        Args:
+          inputs: `[B, D_in]` inputs of this step.
+          state: the previous `AttentionWrapperState`.
+          **kwargs: passed to the wrapped cell.
+
+        Returns:
+          `(output, next_state)`: output `[B, A]` (attention) or `[B, cell.output_size]`.
+        """
+        if not isinstance(state, AttentionWrapperState):
+            raise TypeError("`state` must be an AttentionWrapperState (from `get_initial_state`), "
+                            f"got {type(state).__name__}")
+        cell_inputs = self._cell_input_fn(inputs, state.attention)  # (B, D_in + A)
+        cell_output, next_cell_state = self.cell(cell_inputs, state.cell_state, **kwargs)
+        self._check_batch(cell_output.shape[0], "inputs")
+        self._maybe_build_attention_layers(cell_output.dtype, cell_output.device)
+        if self._is_multi:
+            previous_states, previous_histories = state.attention_state, state.alignment_history
+        else:
+            previous_states, previous_histories = [state.attention_state], [state.alignment_history]
+        attentions, all_alignments, next_states, histories = [], [], [], []
+        for i, mechanism in enumerate(self._attn_mechanisms):
+            layer = self._attn_layers[i] if self._attn_layers else None
+            attention, alignments, next_attention_state = self._attention_fn(
+                mechanism, cell_output, previous_states[i], layer)
+            history = previous_histories[i]
+            if self._alignment_history:
+                history = history.write(history.size(), alignments)
+            attentions.append(attention)
+            all_alignments.append(alignments)
+            next_states.append(next_attention_state)
+            histories.append(history)
+        attention = torch.cat(attentions, 1)  # (B, A)
+        next_state = AttentionWrapperState(
+            cell_state=next_cell_state,
+            attention=attention,
+            alignments=self._item_or_tuple(all_alignments),
+            alignment_history=self._item_or_tuple(histories),
+            attention_state=self._item_or_tuple(next_states))
+        return (attention if self._output_attention else cell_output), next_state

@@ -1,0 +1,95 @@
+"""Fixtures shared by the tests: the two backends behind one small adapter.
+
+``backend`` is parametrised over ``"tf"`` and ``"torch"``; ``B`` gives tensors, NumPy
+conversion and the backend module ``cl`` for it, so one test body checks both.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+
+class Backend:
+    """A thin adapter: ``name``, ``cl`` (the course_lib backend), tensor helpers."""
+
+    def __init__(self, name: str):
+        self.name = name
+        if name == "tf":
+            import keras
+            import tensorflow as tf
+            from course_lib import tf as cl
+
+            self.fw, self.keras = tf, keras
+        else:
+            import torch
+            from course_lib import torch as cl
+
+            self.fw = torch
+        self.cl = cl
+
+    # -- tensors -------------------------------------------------------------------
+    def float(self, x):
+        x = np.asarray(x, dtype=np.float32)
+        return self.fw.constant(x) if self.name == "tf" else self.fw.tensor(x)
+
+    def int(self, x):
+        x = np.asarray(x)
+        if self.name == "tf":
+            return self.fw.constant(x.astype(np.int32))
+        return self.fw.tensor(x.astype(np.int64))
+
+    def np(self, x):
+        return self.cl.to_numpy(x)
+
+    # -- layers --------------------------------------------------------------------
+    def dense(self, in_features: int, units: int, use_bias: bool = True):
+        """A dense layer built for ``in_features`` (Keras Dense / torch Linear)."""
+        if self.name == "tf":
+            layer = self.keras.layers.Dense(units, use_bias=use_bias)
+            layer.build((None, in_features))
+            return layer
+        return self.fw.nn.Linear(in_features, units, bias=use_bias)
+
+    def __repr__(self):
+        return self.name
+
+
+BACKENDS = ("tf", "torch")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> Backend:
+    return Backend(request.param)
+
+
+@pytest.fixture
+def tf_backend() -> Backend:
+    return Backend("tf")
+
+
+@pytest.fixture
+def torch_backend() -> Backend:
+    return Backend("torch")
+
+
+def random_weights(template: dict, seed: int = 0, scale: float = 0.5) -> dict:
+    """A weights dict with the keys and shapes of ``template`` and seeded random values."""
+    rng = np.random.default_rng(seed)
+    return {k: (rng.standard_normal(np.shape(v)) * scale).astype(np.float32) for k, v in sorted(template.items())}
+
+
+def assert_close(a, b, atol=1e-5, what=""):
+    """Leaf-wise ``allclose`` over nested structures (NumPy-converted)."""
+    from course_lib.common import nest
+
+    la, lb = nest.flatten(a), nest.flatten(b)
+    assert len(la) == len(lb), f"{what}: {len(la)} leaves vs {len(lb)}"
+    for i, (x, y) in enumerate(zip(la, lb)):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.shape == y.shape, f"{what} leaf {i}: shape {x.shape} vs {y.shape}"
+        np.testing.assert_allclose(x, y, atol=atol, rtol=0, err_msg=f"{what} leaf {i}")

@@ -1,0 +1,69 @@
+"""The package's shape: thin root, backends isolated, the same public names in both."""
+
+import subprocess
+import sys
+
+import pytest
+
+MODULES = ["cells", "rnn", "sampler", "decoder", "loss", "weights", "utils", "attention", "beam_search"]
+
+
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+def test_root_imports_no_framework():
+    assert _run("import sys, course_lib, course_lib.common; "
+                "print(sorted(m for m in ('tensorflow', 'torch', 'keras') if m in sys.modules))") == "[]"
+
+
+def test_torch_backend_does_not_import_tensorflow():
+    assert _run("import sys; from course_lib import torch as cl; "
+                "print('tensorflow' in sys.modules, 'keras' in sys.modules)") == "False False"
+
+
+def test_tf_backend_does_not_import_torch():
+    assert _run("import sys; from course_lib import tf as cl; print('torch' in sys.modules)") == "False"
+
+
+def _public(module):
+    return {n for n in dir(module) if not n.startswith("_")} - {"annotations"}
+
+
+def test_backends_export_the_same_names(tf_backend, torch_backend):
+    diff = _public(tf_backend.cl) ^ _public(torch_backend.cl)
+    # module objects differ by name only where the framework is imported under its own name
+    diff -= {"keras", "tf", "torch", "nn", "F", "np"}
+    assert diff == set(), f"names in one backend only: {sorted(diff)}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_modules_define_the_same_public_names(module):
+    import importlib
+
+    tf_mod = importlib.import_module(f"course_lib.tf.{module}")
+    torch_mod = importlib.import_module(f"course_lib.torch.{module}")
+
+    def defined(mod):
+        return {n for n, v in vars(mod).items()
+                if not n.startswith("_") and getattr(v, "__module__", mod.__name__) == mod.__name__
+                and (callable(v) or isinstance(v, (int, float)))}
+
+    # TF's TensorArray is tf.TensorArray itself; PyTorch's is course_lib's own class
+    def names(mod):
+        return defined(mod) | ({"TensorArray"} & set(vars(mod)))
+
+    assert names(tf_mod) == names(torch_mod)
+
+
+@pytest.mark.parametrize("alias,name", [
+    ("TrainingHelper", "TrainingSampler"), ("GreedyEmbeddingHelper", "GreedyEmbeddingSampler"),
+    ("SampleEmbeddingHelper", "SampleEmbeddingSampler"), ("InferenceHelper", "InferenceSampler"),
+    ("ScheduledEmbeddingTrainingHelper", "ScheduledEmbeddingTrainingSampler"),
+    ("ScheduledOutputTrainingHelper", "ScheduledOutputTrainingSampler"), ("CustomHelper", "CustomSampler"),
+    ("BasicRNNCell", "SimpleRNNCell"),
+])
+def test_tf1_aliases(backend, alias, name):
+    assert getattr(backend.cl, alias) is getattr(backend.cl, name)
