@@ -244,8 +244,15 @@ def describe_error(exc: BaseException) -> str:
             rel = fr.filename.replace("\\", "/").rsplit("/course_lib/", 1)[-1]
             where = f" (at course_lib/{rel}:{fr.lineno})"
             break
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {msg[:300]}{where}"
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    msg = lines[0] if lines else ""
+    if msg.startswith("in user code") and len(lines) > 1:  # a tf.function trace error: the cause is last
+        msg = lines[-1]
+    import re
+
+    if not re.match(r"^[A-Za-z_.]*(Error|Exception)\b", msg):
+        msg = f"{type(exc).__name__}: {msg}"
+    return f"{msg[:300]}{where}"
 
 
 def check_outputs(outputs: dict, prefix: str, T: int) -> dict:

@@ -150,12 +150,7 @@ def test_teacher_forced_decode_parity(tf_backend, torch_backend, attention_layer
     np.testing.assert_allclose(history.sum(-1)[LENGTHS > 0], 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("alignment_history", [
-    False,
-    pytest.param(True, marks=pytest.mark.xfail(
-        raises=ValueError, strict=False,
-        reason="common.checks.check_state wants a [B, size] tensor where the state holds a TensorArray")),
-])
+@pytest.mark.parametrize("alignment_history", [False, True])
 def test_decode_from_a_cloned_initial_state(backend, alignment_history):
     """tfa's pattern: `get_initial_state(...).clone(cell_state=encoder_state)` passed to the decoder."""
     decoder, _ = _training_decoder(backend, 6, True, alignment_history=alignment_history)
@@ -165,6 +160,19 @@ def test_decode_from_a_cloned_initial_state(backend, alignment_history):
                                       sequence_length=backend.int(DECODER_LENGTHS))
     assert backend.np(outputs.rnn_output).shape == (B, 5, V)
     assert isinstance(final_state, backend.cl.AttentionWrapperState)
+
+
+def test_decoder_built_before_the_memory_is_set_up(backend):
+    """tfa's NMT pattern: build the decoder once, set the memory up in each step."""
+    m = backend.cl.BahdanauAttention(U)
+    cell = _wrapper(backend, m, attention_layer_size=6, alignment_history=True)
+    decoder = backend.cl.BasicDecoder(cell, backend.cl.TrainingSampler(), output_layer=backend.dense(6, V))
+    assert cell.state_size.alignments is None and cell.output_size == 6
+    with pytest.raises(ValueError, match="`memory`.*never set up"):
+        decoder(backend.float(DECODER_INPUTS), sequence_length=backend.int(DECODER_LENGTHS))
+    m.setup_memory(backend.float(MEMORY), backend.int(LENGTHS))
+    outputs, state, _ = decoder(backend.float(DECODER_INPUTS), sequence_length=backend.int(DECODER_LENGTHS))
+    assert backend.np(backend.cl.alignment_history_batch_major(state)).shape == (B, 5, T)
 
 
 def test_greedy_decode_with_attention_gives_identical_ids(tf_backend, torch_backend):
@@ -292,6 +300,27 @@ def test_monotonic_attention_by_hand(backend):
                                   [[0, 1, 0], [1, 0, 0]])
     np.testing.assert_allclose(backend.np(backend.cl.safe_cumprod(backend.float([[0.5, 0.5, 0.0]]), axis=1)),
                                [[0.5, 0.25, 0.0]], atol=1e-7)
+
+
+def test_a_learners_mechanism_needs_only_a_score(backend):
+    """Subclass AttentionMechanism, define `_score`; masking and normalising come from the base."""
+    fw = backend.fw
+
+    class DotAttention(backend.cl.AttentionMechanism):
+        def _score(self, query, state):
+            return fw.einsum("btd,bd->bt", self.keys, query)  # keys are the memory itself
+
+    m = DotAttention(backend.float(MEMORY), backend.int(LENGTHS))
+    alignments, _ = m(backend.float(QUERIES[0][:, :D]))
+    score = np.einsum("btd,bd->bt", MEMORY, QUERIES[0][:, :D])
+    rows = LENGTHS > 0
+    valid = (np.arange(T) < LENGTHS[:, None])[rows]
+    expected = np.where(valid, _softmax(np.where(valid, score[rows], -np.inf)), 0.0)
+    np.testing.assert_allclose(backend.np(alignments)[rows], expected, atol=1e-6)
+    assert np.all(backend.np(alignments)[~rows] == 0.0)
+    cell = backend.cl.AttentionWrapper(backend.cl.LSTMCell(D), m)  # the query is the cell output
+    output, _ = cell(backend.float(np.zeros((B, E))), cell.get_initial_state(batch_size=B, dtype=fw.float32))
+    assert backend.np(output).shape == (B, D)
 
 
 def test_sigmoid_noise_is_seeded(backend):

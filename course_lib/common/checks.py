@@ -137,6 +137,8 @@ def check_state(state_size, state, batch_size, name: str = "initial_state") -> N
 
     nest.assert_same_structure(state_size, state, name)
     for size, leaf in zip(nest.flatten(state_size), nest.flatten(state)):
+        if not hasattr(leaf, "shape") or isinstance(size, tuple) and not size:
+            continue  # a TensorArray (a history that grows per step) has no fixed shape
         shape = _shape_tuple(leaf)
         want = [batch_size, size]
         if len(shape) != 2 or any(w is not None and g is not None and int(g) != int(w) for g, w in zip(shape, want)):

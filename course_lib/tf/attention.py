@@ -65,6 +65,9 @@ class AttentionMechanism(keras.layers.Layer):
         self.batch_size = None
         self._alignments_size = None
         self._memory_mask = None
+        self._maybe_setup(memory, memory_sequence_length)
+
+    def _maybe_setup(self, memory, memory_sequence_length):
         if memory is not None:
             self.setup_memory(memory, memory_sequence_length)
         elif memory_sequence_length is not None:
@@ -116,8 +119,7 @@ class AttentionMechanism(keras.layers.Layer):
 
     @property
     def alignments_size(self):
-        """T, the memory's max_time."""
-        self._check_memory()
+        """T, the memory's max_time (None until the memory is set up)."""
         return self._alignments_size
 
     @property
@@ -127,6 +129,7 @@ class AttentionMechanism(keras.layers.Layer):
 
     def initial_alignments(self, batch_size, dtype):
         """`[batch_size, T]` zeros."""
+        self._check_memory()
         return tf.zeros([batch_size, self.alignments_size], dtype=dtype)
 
     def initial_state(self, batch_size, dtype):
@@ -222,8 +225,7 @@ class _Additive(AttentionMechanism):
             self.attention_g = self.add_weight(name="attention_g", shape=(),
                                                initializer=keras.initializers.Constant(math.sqrt(1.0 / units)))
             self.attention_b = self.add_weight(name="attention_b", shape=(units,), initializer="zeros")
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length)
+        self._maybe_setup(memory, memory_sequence_length)
 
     def _score(self, query, state):
         return _additive_score(self.query_layer(query), self.keys, self.attention_v,
@@ -277,8 +279,7 @@ class LuongAttention(AttentionMechanism):
         self.attention_g = None
         if scale:
             self.attention_g = self.add_weight(name="attention_g", shape=(), initializer="ones")
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length)
+        self._maybe_setup(memory, memory_sequence_length)
 
     def _score(self, query, state):
         _check_query_depth(query, self.units, type(self).__name__)

@@ -56,8 +56,7 @@ class LocationSensitiveAttention(_Additive):
                                                  dtype=_dtype_name(dtype))
         self.location_conv.build((None, None, 2))  # two channels: previous and cumulative alignments
         self.location_layer = _dense(units, "location_layer", dtype)
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length)
+        self._maybe_setup(memory, memory_sequence_length)
 
     @property
     def state_size(self):

@@ -61,8 +61,7 @@ class BahdanauMonotonicAttention(_Monotonic, _Additive):
         _Additive.__init__(self, units, None, None, normalize, "softmax", kernel_initializer,
                            dtype, name, **kwargs)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length)
+        self._maybe_setup(memory, memory_sequence_length)
 
     def _score(self, query, state):
         return _Additive._score(self, query, state) + self.attention_score_bias
@@ -80,8 +79,7 @@ class LuongMonotonicAttention(_Monotonic, LuongAttention):
                  name="LuongMonotonicAttention", **kwargs):
         LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name, **kwargs)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length)
+        self._maybe_setup(memory, memory_sequence_length)
 
     def _score(self, query, state):
         return LuongAttention._score(self, query, state) + self.attention_score_bias

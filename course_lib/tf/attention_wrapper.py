@@ -179,9 +179,11 @@ class AttentionWrapper(keras.layers.Layer):
     def _attention_size(self):
         if self._attention_layer_sizes is not None:
             return sum(self._attention_layer_sizes)
-        for m in self._attn_mechanisms:
-            m._check_memory()
-        depths = [m.values.shape[-1] for m in self._attn_mechanisms]
+        if self._attn_layers is not None and all(getattr(a, "units", None) for a in self._attn_layers):
+            return sum(layer.units for layer in self._attn_layers)
+        depths = [None if m.values is None else m.values.shape[-1] for m in self._attn_mechanisms]
+        if None in depths:
+            return None  # known once the memory is set up
         if self._attn_layers is None:
             return sum(depths)
         return sum(layer.compute_output_shape((None, self.cell.output_size + d))[-1]
@@ -189,7 +191,10 @@ class AttentionWrapper(keras.layers.Layer):
 
     @property
     def output_size(self):
-        """A (the attention depth) if `output_attention`, else the cell's output size."""
+        """A (the attention depth) if `output_attention`, else the cell's output size.
+
+        Without an attention layer A is the memory depth: None until the memory is set up.
+        """
         return self._attention_size if self._output_attention else self.cell.output_size
 
     @property

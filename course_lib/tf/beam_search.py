@@ -66,12 +66,13 @@ def _dims(t):
 
 # -- helpers that work on any batch --------------------------------------------------------
 
-def tile_batch(t, multiplier: int):
+def tile_batch(t, multiplier: int, name=None):
     """Repeat each batch row ``multiplier`` times in place: rows a, b -> a, a, b, b.
 
     Args:
       t: a tensor ``[B, ...]`` or a nested structure of them (e.g. an LSTM state ``[h, c]``).
       multiplier: a positive int (the beam width).
+      name: a name scope for the ops.
 
     Returns:
       The same structure with tensors ``[B * multiplier, ...]``. This is not ``tf.tile``
@@ -86,7 +87,8 @@ def tile_batch(t, multiplier: int):
             raise ValueError(f"`t` must hold tensors with a known batch axis (rank >= 1), got {describe(x)}")
         return tf.repeat(x, int(multiplier), axis=0)  # (B * multiplier, ...)
 
-    return nest.map_structure(tile, t)
+    with tf.name_scope(name or "tile_batch"):
+        return nest.map_structure(tile, t)
 
 
 def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
@@ -436,7 +438,8 @@ class BeamSearchDecoder(Decoder):
                 "`embedding` is None and no `embedding_fn` was given: pass the embedding matrix "
                 "[vocab_size, embedding_dim] to the call or an `embedding_fn` to the constructor"
             )
-        self._embed = _embedding_fn(embedding, self._embedding_fn)
+        # a plain attribute (not a registered child), like `_embedding_fn`
+        object.__setattr__(self, "_embed", _embedding_fn(embedding, self._embedding_fn))
         if start_tokens is None or end_token is None:
             raise ValueError("`start_tokens` [batch_size] and `end_token` (a scalar) are required, got None")
         start_tokens, end_token = tf.convert_to_tensor(start_tokens), tf.convert_to_tensor(end_token)
@@ -517,7 +520,8 @@ class BeamSearchDecoder(Decoder):
                 final_state.cell_state,
             )
             final_state = final_state._replace(cell_state=cell_state)
-        return FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids, beam_search_decoder_output=outputs), final_state
+        outputs = FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids, beam_search_decoder_output=outputs)
+        return outputs, final_state
 
     @staticmethod
     def alignment_history(final_state):

@@ -320,7 +320,8 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
         finished = tf.logical_or(finished, limit <= 0)
     cap = limit if limit is not None else tf.constant(MAXIMUM_ITERATIONS_CAP, tf.int32)
     lengths = tf.zeros_like(finished, dtype=tf.int32)
-    batch_static = finished.shape
+    batch = decoder.batch_size
+    batch_static = tf.TensorShape([batch if isinstance(batch, int) else None])
     outputs_ta = _map_outputs(
         lambda size, dtype: tf.TensorArray(
             dtype, size=0, dynamic_size=True, element_shape=batch_static.concatenate(tf.TensorShape(size))
@@ -335,6 +336,8 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
         outputs, next_state, next_inputs, step_finished = decoder.step(time, inputs, state, training)
         next_finished = step_finished if decoder.tracks_own_finished else tf.logical_or(step_finished, finished)
         next_lengths = tf.where(tf.logical_not(finished), tf.fill(tf.shape(finished), time + 1), lengths)
+        if decoder.tracks_own_finished and getattr(next_state, "lengths", None) is not None:
+            next_lengths = tf.cast(next_state.lengths, tf.int32)  # beams move between slots: the decoder counts
         if limit is not None:
             next_finished = tf.logical_or(next_finished, time + 1 >= limit)
         if impute_finished:

@@ -25,8 +25,8 @@ def supports(cell) -> bool:
     return type(cell) in _STOCK and cell.built
 
 
-def build_stock(cell, input_size: int) -> None:
-    """Build unbuilt stock cells for ``input_size`` (as their first call would)."""
+def build_stock(cell, input_size: int, device=None) -> None:
+    """Build unbuilt stock cells for ``input_size`` on ``device`` (as their first call would)."""
     cells = list(cell.cells) if type(cell) is MultiRNNCell else [cell]
     for c in cells:
         if type(c) not in _STOCK:
@@ -37,6 +37,8 @@ def build_stock(cell, input_size: int) -> None:
                 f"got depth {int(input_size)}"
             )
         if not c.built:
+            if c._factory["device"] is None:
+                c._factory["device"] = device
             c.build(input_size)
         input_size = c.units
 

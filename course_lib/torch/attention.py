@@ -67,15 +67,18 @@ class AttentionMechanism(nn.Module):
     optimizer step), set the memory up again; in training, set it up inside the training step.
     """
 
-    def __init__(self, memory_units=None, query_units=None, probability_fn="softmax", dtype=None,
-                 device=None, name=None, memory_size=None, query_size=None):
+    def __init__(self, memory=None, memory_sequence_length=None, memory_layer=None, query_layer=None,
+                 probability_fn="softmax", dtype=None, name=None, *, device=None, memory_units=None,
+                 query_units=None, memory_size=None, query_size=None):
+        """As the TensorFlow base; `memory_units` / `query_units` build `memory_layer` / `query_layer`
+        (Dense without bias) on first use, or now from `memory_size` / `query_size`."""
         super().__init__()
         self.name = name or type(self).__name__
         self._factory = {"dtype": dtype or torch.get_default_dtype(), "device": device}
         self._memory_units, self._query_units = memory_units, query_units
-        self.memory_layer = None
-        self.query_layer = None
-        if memory_size is not None and memory_units is not None:
+        self.memory_layer = memory_layer
+        self.query_layer = query_layer
+        if memory_layer is None and memory_size is not None and memory_units is not None:
             self.memory_layer = _dense(memory_size, memory_units, **self._factory)
         if query_size is not None:
             self._build_query_layer(query_size)
@@ -85,6 +88,7 @@ class AttentionMechanism(nn.Module):
         self.batch_size = None
         self._alignments_size = None
         self._memory_mask = None
+        self._maybe_setup(memory, memory_sequence_length)
 
     def _build_query_layer(self, query_size, dtype=None, device=None):
         """Build `query_layer` for queries of depth `query_size` (if this mechanism has one)."""
@@ -132,15 +136,13 @@ class AttentionMechanism(nn.Module):
                                  f"max_time), got {describe(mask)}")
         if mask is not None:
             memory = memory * mask[:, :, None].to(memory.dtype)  # (B, T, D)
-        if self._memory_units is not None:
-            if self.memory_layer is None:
-                self.memory_layer = _dense(memory.shape[-1], self._memory_units, memory.dtype, memory.device)
-            elif self.memory_layer.in_features != memory.shape[-1]:
-                raise ValueError(f"`memory` must have depth {self.memory_layer.in_features} (the memory_layer "
-                                 f"was built for it), got {describe(memory)}")
-            self.keys = self.memory_layer(memory)  # (B, T, U)
-        else:
-            self.keys = memory
+        if self.memory_layer is None and self._memory_units is not None:
+            self.memory_layer = _dense(memory.shape[-1], self._memory_units, memory.dtype, memory.device)
+        depth = getattr(self.memory_layer, "in_features", memory.shape[-1])
+        if depth != memory.shape[-1]:
+            raise ValueError(f"`memory` must have depth {depth} (the memory_layer was built for it), "
+                             f"got {describe(memory)}")
+        self.keys = self.memory_layer(memory) if self.memory_layer is not None else memory  # (B, T, U)
         self.values = memory
         self._memory_mask = mask
         self.batch_size = B
@@ -150,7 +152,7 @@ class AttentionMechanism(nn.Module):
         """D if known (memory set up, or `memory_layer` built), else None."""
         if self.values is not None:
             return self.values.shape[-1]
-        return self.memory_layer.in_features if self.memory_layer is not None else None
+        return getattr(self.memory_layer, "in_features", None)
 
     def _check_memory(self):
         if self.values is None:
@@ -159,8 +161,7 @@ class AttentionMechanism(nn.Module):
 
     @property
     def alignments_size(self):
-        """T, the memory's max_time."""
-        self._check_memory()
+        """T, the memory's max_time (None until the memory is set up)."""
         return self._alignments_size
 
     @property
@@ -170,7 +171,8 @@ class AttentionMechanism(nn.Module):
 
     def initial_alignments(self, batch_size, dtype=None, device=None):
         """`[batch_size, T]` zeros (on the memory's device by default)."""
-        device = device if device is not None else self.values.device if self.values is not None else None
+        self._check_memory()
+        device = device if device is not None else self.values.device
         return torch.zeros(int(batch_size), self.alignments_size, dtype=dtype or self.values.dtype,
                            device=device)
 
@@ -195,11 +197,11 @@ class AttentionMechanism(nn.Module):
         if not isinstance(query, torch.Tensor):
             query = torch.as_tensor(query, dtype=self._factory["dtype"], device=self.values.device)
         check_rank(query, 2, "query", "[batch, query_depth]")
-        if self._query_units is not None:
-            self._build_query_layer(query.shape[-1], query.dtype, query.device)
-            if self.query_layer.in_features != query.shape[-1]:
-                raise ValueError(f"`query` of {self.name} must have depth {self.query_layer.in_features} "
-                                 f"(its query_layer was built for it), got {describe(query)}")
+        self._build_query_layer(query.shape[-1], query.dtype, query.device)
+        depth = getattr(self.query_layer, "in_features", query.shape[-1])
+        if depth != query.shape[-1]:
+            raise ValueError(f"`query` of {self.name} must have depth {depth} (its query_layer was built "
+                             f"for it), got {describe(query)}")
         if state is None:
             state = self.initial_state(query.shape[0], query.dtype, query.device)
         score = self._score(query, state)  # (B, T)
@@ -246,8 +248,8 @@ class _Additive(AttentionMechanism):
     def __init__(self, units, normalize, probability_fn, kernel_initializer, dtype, device, name,
                  memory_size=None, query_size=None):
         _check_units(units)
-        super().__init__(memory_units=units, query_units=units, probability_fn=probability_fn, dtype=dtype,
-                         device=device, name=name, memory_size=memory_size, query_size=query_size)
+        super().__init__(probability_fn=probability_fn, dtype=dtype, name=name, device=device,
+                         memory_units=units, query_units=units, memory_size=memory_size, query_size=query_size)
         self.units = units
         self.normalize = normalize
         self.attention_v = nn.Parameter(torch.empty(units, **self._factory))
@@ -308,8 +310,8 @@ class LuongAttention(AttentionMechanism):
                  probability_fn="softmax", dtype=None, name="LuongAttention", *, device=None,
                  memory_size=None):
         _check_units(units)
-        super().__init__(memory_units=units, probability_fn=probability_fn, dtype=dtype, device=device,
-                         name=name, memory_size=memory_size)
+        super().__init__(probability_fn=probability_fn, dtype=dtype, name=name, device=device,
+                         memory_units=units, memory_size=memory_size)
         self.units = units
         self.scale = scale
         self.attention_g = nn.Parameter(torch.ones((), **self._factory)) if scale else None

@@ -207,13 +207,15 @@ class AttentionWrapper(nn.Module):
             return sum(self._attention_layer_sizes)
         if self._attn_layers is not None:
             return sum(_layer_size(layer) for layer in self._attn_layers)
-        for m in self._attn_mechanisms:
-            m._check_memory()
-        return sum(m.values.shape[-1] for m in self._attn_mechanisms)
+        depths = [m._memory_depth() for m in self._attn_mechanisms]
+        return None if None in depths else sum(depths)  # None until the memory is set up
 
     @property
     def output_size(self):
-        """A (the attention depth) if `output_attention`, else the cell's output size."""
+        """A (the attention depth) if `output_attention`, else the cell's output size.
+
+        Without an attention layer A is the memory depth: None until the memory is set up.
+        """
         return self._attention_size if self._output_attention else self.cell.output_size
 
     @property

@@ -60,12 +60,13 @@ class FinalBeamSearchDecoderOutput(collections.namedtuple(
 
 # -- helpers that work on any batch --------------------------------------------------------
 
-def tile_batch(t, multiplier: int):
+def tile_batch(t, multiplier: int, name=None):
     """Repeat each batch row ``multiplier`` times in place: rows a, b -> a, a, b, b.
 
     Args:
       t: a tensor ``[B, ...]`` or a nested structure of them (e.g. an LSTM state ``[h, c]``).
       multiplier: a positive int (the beam width).
+      name: accepted for TensorFlow compatibility; unused.
 
     Returns:
       The same structure with tensors ``[B * multiplier, ...]``. This is not ``Tensor.repeat``
@@ -378,8 +379,9 @@ class BeamSearchDecoder(Decoder):
         self.reorder_tensor_arrays = bool(reorder_tensor_arrays)
         self.output_all_scores = bool(output_all_scores)
         # kept out of the module tree: the embedding belongs to the caller's model (and weights)
-        self.__dict__["_embedding_fn"] = embedding_fn
+        object.__setattr__(self, "_embedding_fn", embedding_fn)
         self._batch_size = None
+        self._dtype_of_scores = torch.get_default_dtype()
 
     # -- the Decoder interface ---------------------------------------------------------------
     @property
@@ -412,7 +414,7 @@ class BeamSearchDecoder(Decoder):
 
     @property
     def output_dtype(self):
-        return BeamSearchDecoderOutput(scores=self._dtype, predicted_ids=torch.int64, parent_ids=torch.int64)
+        return BeamSearchDecoderOutput(scores=self._dtype_of_scores, predicted_ids=torch.int64, parent_ids=torch.int64)
 
     def initialize(self, embedding, start_tokens=None, end_token=None, initial_state=None):
         """Set up the search.
@@ -434,7 +436,8 @@ class BeamSearchDecoder(Decoder):
                 "`embedding` is None and no `embedding_fn` was given: pass the embedding matrix "
                 "[vocab_size, embedding_dim] to the call or an `embedding_fn` to the constructor"
             )
-        self._embed = _embedding_fn(embedding, self._embedding_fn)
+        # a plain attribute (not a registered child), like `_embedding_fn`
+        object.__setattr__(self, "_embed", _embedding_fn(embedding, self._embedding_fn))
         if start_tokens is None or end_token is None:
             raise ValueError("`start_tokens` [batch_size] and `end_token` (a scalar) are required, got None")
         start_tokens, end_token = torch.as_tensor(start_tokens), torch.as_tensor(end_token)
@@ -443,7 +446,7 @@ class BeamSearchDecoder(Decoder):
         check_integer(end_token, "end_token")
         check_scalar(end_token, "end_token")
         B = start_tokens.shape[0]
-        device = _device_of(initial_state, embedding, start_tokens)
+        device = _device_of(initial_state, self.cell, embedding, self._embedding_fn, start_tokens)
 
         if initial_state is None:
             dtype = embedding.dtype if isinstance(embedding, torch.Tensor) else torch.get_default_dtype()
@@ -456,13 +459,13 @@ class BeamSearchDecoder(Decoder):
         self._start_inputs = self._embed(start_tokens[:, None].expand(B, W))  # (B, W, E)
         cell_state = nest.map_structure(self._maybe_split_beams, initial_state)  # leaves (B, W, ...)
         floats = [x for x in nest.flatten(cell_state) if isinstance(x, torch.Tensor) and x.is_floating_point()]
-        self._dtype = floats[0].dtype if floats else self._start_inputs.dtype
+        self._dtype_of_scores = floats[0].dtype if floats else self._start_inputs.dtype
 
         # only beam 0 is alive at first: the others are finished with log-prob -inf, so the
         # first step expands beam 0 alone instead of W copies of it
         first_beam = torch.arange(W, device=device) == 0  # (W,)
         finished = (~first_beam).expand(B, W).clone()  # (B, W)
-        log_probs = torch.where(first_beam, 0.0, float("-inf")).to(self._dtype).expand(B, W).clone()
+        log_probs = torch.where(first_beam, 0.0, float("-inf")).to(self._dtype_of_scores).expand(B, W).clone()
         accumulated = _attention_probs(cell_state, self.coverage_penalty_weight)
         state = BeamSearchDecoderState(
             cell_state=cell_state,
@@ -511,7 +514,8 @@ class BeamSearchDecoder(Decoder):
                 final_state.cell_state,
             )
             final_state = final_state._replace(cell_state=cell_state)
-        return FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids, beam_search_decoder_output=outputs), final_state
+        outputs = FinalBeamSearchDecoderOutput(predicted_ids=predicted_ids, beam_search_decoder_output=outputs)
+        return outputs, final_state
 
     @staticmethod
     def alignment_history(final_state):
@@ -585,10 +589,14 @@ class BeamSearchDecoder(Decoder):
 
 
 def _device_of(*values):
+    """The device of the first tensor (or module with parameters) among ``values``."""
     for v in values:
         for leaf in nest.flatten(v) if nest.is_nested(v) else [v]:
             if isinstance(leaf, torch.Tensor):
                 return leaf.device
+            if isinstance(leaf, torch.nn.Module):
+                for p in leaf.parameters():
+                    return p.device
     return torch.device("cpu")
 
 

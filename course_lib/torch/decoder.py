@@ -227,7 +227,7 @@ class BasicDecoder(Decoder):
         if type(self.sampler) is not TrainingSampler:
             return None
         inputs = self.sampler.inputs.transpose(0, 1)  # (B, T, D)
-        _fused.build_stock(self.cell, inputs.shape[-1])
+        _fused.build_stock(self.cell, inputs.shape[-1], inputs.device)
         if not _fused.supports(self.cell):
             return None
         lengths = self.sampler.sequence_length
@@ -321,6 +321,8 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
         outputs, next_state, next_inputs, step_finished = decoder.step(time, inputs, state, training)
         next_finished = step_finished if decoder.tracks_own_finished else (step_finished | finished)
         lengths = torch.where(~finished, torch.full_like(lengths, time + 1), lengths)
+        if decoder.tracks_own_finished and getattr(next_state, "lengths", None) is not None:
+            lengths = next_state.lengths.to(torch.int64)  # beams move between slots: the decoder counts
         if maximum_iterations is not None:
             next_finished = next_finished | (time + 1 >= maximum_iterations)
         if impute_finished:
@@ -351,7 +353,7 @@ def _impute_state(finished, new, cur):
 
 def _empty_outputs(decoder, finished):
     def empty(shape, dtype):
-        return torch.zeros((0,) + tuple(finished.shape) + tuple(shape), dtype=dtype, device=finished.device)
+        return torch.zeros((0, decoder.batch_size) + tuple(shape), dtype=dtype, device=finished.device)
     try:
         sizes, dtypes = decoder.output_size, decoder.output_dtype
     except (AttributeError, NotImplementedError):

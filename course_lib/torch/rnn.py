@@ -44,7 +44,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
         initial_state = nest.like_state_size(cell.state_size, initial_state)
         check_state(cell.state_size, initial_state, B, "initial_state")
 
-    _fused.build_stock(cell, x.shape[-1])
+    _fused.build_stock(cell, x.shape[-1], x.device)
     if _fused.supports(cell) and T > 0:
         outputs, state = _fused.unroll(cell, x, sequence_length, initial_state, cell.training)
     else:

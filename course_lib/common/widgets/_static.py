@@ -85,6 +85,12 @@ def display_token(token) -> str:
     return text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
 
 
+def short_token(token, limit: int = 14) -> str:
+    """``display_token`` cut to ``limit`` characters (with an ellipsis) for axis labels."""
+    text = display_token(token)
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
 def escape(token) -> str:
     """``display_token`` made safe for HTML: ``<script>`` is shown, never run."""
     return html.escape(display_token(token), quote=True)
