@@ -144,6 +144,10 @@ def format_report(result: dict) -> str:
     add(f"versions: {versions}")
     add(f"machine: {env.get('platform')}; {env.get('cpu_count')} cores ({env.get('cpus_usable')} usable); "
         f"load average {env.get('loadavg_start')} at start, {env.get('loadavg_end')} at end")
+    load, cores = (env.get("loadavg_start") or [0])[0], env.get("cpus_usable") or 1
+    if load > 0.5 * cores:
+        add(f"WARNING: the machine was busy (1-min load {load} on {cores} cores): timings are noisy; "
+            "see min..max, and consider more --passes or --threads 1")
     threads = []
     if "tf_intra_op_threads" in env:
         threads.append(f"TF intra-op {env['tf_intra_op_threads']}, inter-op {env['tf_inter_op_threads']}")

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-MODULES = ["cells", "rnn", "sampler", "decoder", "loss", "weights", "utils", "attention", "beam_search"]
+MODULES = ["cells", "rnn", "sampler", "decoder", "loss", "weights", "utils", "attention", "attention_ops",
+           "attention_monotonic", "attention_location", "attention_wrapper", "beam_search", "beam_tree"]
 
 
 def _run(code: str) -> str:

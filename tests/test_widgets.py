@@ -352,3 +352,25 @@ def test_executed_notebook_keeps_png_and_text_for_every_view(tmp_path):
     assert monitor and "TrainingMonitor(training): step 3/3" in monitor[-1]["data"]["text/plain"]
     assert "image/png" in outputs[5][0]["data"]  # a returned Figure shows as a picture
     json.dumps(nb)  # what nbformat would save
+
+
+@pytest.mark.parametrize("backend_name", ["tf", "torch"])
+def test_demo_notebook_runs_in_both_backends(backend_name):
+    """The browser test's notebook, executed without a browser: real decodes of each backend
+    through ``TraceDecoder`` into every view, each leaving its PNG and text behind."""
+    import pathlib
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "tests" / "browser" / "widgets_demo.ipynb", as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    first.source = first.source.replace('BACKEND = "torch"', f'BACKEND = "{backend_name}"')
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], "errors or log lines"
+    views = [o["data"]["text/plain"] for o in outputs if "image/png" in o.get("data", {})]
+    assert [v.split(":")[0].split("(")[0] for v in views] == [
+        "AlignmentExplorer", "DecodeStepper", "BeamTreeViewer", "TrainingMonitor"]
+    assert "DecodeStepper: step 0/6, row 0: in <s>" in views[1]
+    assert views[2].startswith("BeamTreeViewer: row 0, W=3")

@@ -252,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if either is out of date")
     parser.add_argument("--retarget-notebooks", action="store_true",
                         help="also rewrite every notebook's Colab links and install line (forks)")
+    parser.add_argument("--force", action="store_true", help="write and execute the index even if it is current")
     parser.add_argument("--list-notebooks", choices=[f for f, _ in FRAMEWORKS],
                         help="print the notebooks that run with this framework, one per line, and exit")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
@@ -274,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in retarget_notebooks(root):
             print(f"retargeted {path.relative_to(root)} -> {REPOSITORY}@{BRANCH}")
     if both or args.write_index:
-        print(("wrote " if course_map.write_index(root) else "unchanged: ") + INDEX_PATH)
+        print(("wrote " if course_map.write_index(root, args.force) else "unchanged: ") + INDEX_PATH)
     if both or args.write_readme:
         print(("wrote " if course_map.write_readme(root) else "unchanged: ") + README_PATH + " (chapter table)")
     return 0

@@ -86,7 +86,7 @@ def unroll(cell, inputs, sequence_length, initial_state, training=False):
     """
     cells = list(cell.cells) if type(cell) is MultiRNNCell else [cell]
     states = list(initial_state) if type(cell) is MultiRNNCell else [initial_state]
-    B, T = inputs.shape[0], inputs.shape[1]
+    T = inputs.shape[1]
     ragged = sequence_length is not None and bool((sequence_length != T).any())
     if not ragged:
         x, finals = inputs, []

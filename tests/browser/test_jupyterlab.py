@@ -167,7 +167,7 @@ def test_widgets_in_jupyterlab(jupyter_lab, tmp_path):
                 .wait_for(timeout=60_000)
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-            expect(page.get_by_text("ALL CELLS RAN")).to_be_visible(timeout=90_000)
+            expect(page.locator(".jp-OutputArea-output", has_text="ALL CELLS RAN")).to_be_visible(timeout=90_000)
 
             explorer = page.locator(".course-lib-alignment-explorer")
             stepper = page.locator(".course-lib-decode-stepper")
@@ -190,6 +190,7 @@ def test_widgets_in_jupyterlab(jupyter_lab, tmp_path):
             _move_slider(explorer, 2)
             expect(explorer).to_contain_text("step 2 (target cat)", timeout=15_000)
             expect(explorer.locator("table caption")).to_contain_text("step 2: target cat")
+            expect(explorer.locator(".course-lib-caption")).to_contain_text("Luong: $x^2$")  # not typeset
             expect(picture).not_to_have_attribute("src", before, timeout=15_000)
             explorer.screenshot(path=str(shots / f"03_alignment_step2_{BACKEND}.png"))
 

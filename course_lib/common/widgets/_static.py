@@ -20,7 +20,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 #: PNG resolution of every rendering (small files in committed notebooks).
-DPI = 80
+DPI = 96
 #: Fonts tried after DejaVu Sans for glyphs it lacks (Korean, Japanese, Chinese), when installed.
 FALLBACK_FONTS = ("Noto Sans CJK KR", "Noto Sans CJK JP", "Noto Sans KR", "NanumGothic", "WenQuanYi Zen Hei",
                   "Droid Sans Fallback")
@@ -166,10 +166,26 @@ class View:
 
 
 def png_widget(png: bytes):
-    """An ``ipywidgets.Image`` showing ``png``."""
+    """An ``ipywidgets.Image`` showing ``png`` at its own size (not stretched by the box around it)."""
     import ipywidgets as widgets
 
-    return widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    return widgets.Image(value=png, format="png",
+                         layout=widgets.Layout(max_width="100%", width="auto", height="auto", align_self="flex-start"))
+
+
+def caption_widget(text: str):
+    """A line of text for a view's summary: an escaped ``HTML`` widget, since a ``Label`` would
+    typeset ``$...$`` in a token as LaTeX."""
+    import ipywidgets as widgets
+
+    caption = widgets.HTML(escape_text(text))
+    caption.add_class("course-lib-caption")
+    return caption
+
+
+def escape_text(text: str) -> str:
+    """Plain text made safe for an HTML widget (``<``, ``>``, ``&`` and quotes escaped)."""
+    return html.escape(str(text), quote=True)
 
 
 def html_table(rows, header=None, caption: Optional[str] = None) -> str:

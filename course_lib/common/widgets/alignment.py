@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from course_lib.common.widgets._static import (
+    caption_widget, escape_text,
     CHOSEN, HIGHLIGHT, View, check_index, display_token, escape, html_table, new_figure, png_widget, short_token,
     text_kwargs,
 )
@@ -217,10 +218,10 @@ class AlignmentExplorer(View):
         example = widgets.Dropdown(options=[(f"example {b}", b) for b in range(self.batch_size)],
                                    value=self.example, description="example")
         image, values = png_widget(self.to_png()), widgets.HTML(self.values_html())
-        caption = widgets.Label(self.summary())
+        caption = caption_widget(self.summary())
 
         def refresh():
-            image.value, values.value, caption.value = self.to_png(), self.values_html(), self.summary()
+            image.value, values.value, caption.value = self.to_png(), self.values_html(), escape_text(self.summary())
 
         def on_step(change):
             self.select(step=change["new"])

@@ -17,6 +17,7 @@ import numpy as np
 
 from course_lib.common.trace import DecodeTrace
 from course_lib.common.widgets._static import (
+    caption_widget, escape_text,
     DIMMED, HIGHLIGHT, View, check_index, escape, html_table, new_figure, png_widget, text_kwargs, token_namer,
 )
 
@@ -170,11 +171,11 @@ class BeamTreeViewer(View):
                                description="row")
         highlight = widgets.Dropdown(options=[(f"beam {w}", w) for w in range(self.trace.beam_width)],
                                      value=self.highlight, description="trace")
-        image, table, caption = png_widget(self.to_png()), widgets.HTML(self.hypotheses_html()), widgets.Label(self.summary())
+        image, table, caption = png_widget(self.to_png()), widgets.HTML(self.hypotheses_html()), caption_widget(self.summary())
 
         def refresh(change=None):
             self.select(row=row.value, upto=upto.value, highlight=highlight.value)
-            image.value, table.value, caption.value = self.to_png(), self.hypotheses_html(), self.summary()
+            image.value, table.value, caption.value = self.to_png(), self.hypotheses_html(), escape_text(self.summary())
 
         for control in (upto, row, highlight):
             control.observe(refresh, "value")

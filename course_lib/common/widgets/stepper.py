@@ -15,6 +15,7 @@ import numpy as np
 
 from course_lib.common.trace import DecodeTrace
 from course_lib.common.widgets._static import (
+    caption_widget, escape_text,
     CHOSEN, DIMMED, HIGHLIGHT, View, check_index, display_token, escape, html_table, new_figure, png_widget,
     text_kwargs, token_namer,
 )
@@ -159,12 +160,12 @@ class DecodeStepper(View):
                                  continuous_update=False)
         row = widgets.Dropdown(options=[(f"row {b}", b) for b in range(self.trace.batch_size)], value=self.row,
                                description="row")
-        image, details, caption = png_widget(self.to_png()), widgets.HTML(self.details_html()), widgets.Label(self.summary())
+        image, details, caption = png_widget(self.to_png()), widgets.HTML(self.details_html()), caption_widget(self.summary())
 
         def refresh(change=None):
             if change is not None:
                 self.select(step=step.value, row=row.value)
-            image.value, details.value, caption.value = self.to_png(), self.details_html(), self.summary()
+            image.value, details.value, caption.value = self.to_png(), self.details_html(), escape_text(self.summary())
 
         step.observe(refresh, "value")
         row.observe(refresh, "value")
