@@ -49,6 +49,7 @@ def _chapter_rows(root: Path):
 
 
 def _time(minutes: int) -> str:
+    """45 -> "~45 min", 90 -> "~1 h 30 min"."""
     return f"~{minutes} min" if minutes < 60 else f"~{minutes // 60} h {minutes % 60:02d} min".replace(" 00 min", "")
 
 
@@ -68,7 +69,7 @@ def chapter_table(root: Path = ROOT, where: str = "index") -> str:
     ]
     for chapter, title, paths in _chapter_rows(root):
         cells = []
-        for framework, name in FRAMEWORKS:
+        for framework, _ in FRAMEWORKS:
             path = paths[framework]
             if path is None:
                 cells.append("*coming*")
@@ -119,8 +120,7 @@ def index_cells(root: Path = ROOT) -> list[tuple[str, str]]:
         "about a minute on a laptop CPU (chapter 7, which trains a chatbot, in about four).\n"
         "\n"
         + chapter_table(root, "index")
-        + "\n\n"
-        f"*{written} of {total} notebooks written so far; chapters marked* coming *are on their way.*"
+        + (f"\n\n{written} of {total} notebooks are written; the others are marked *coming*." if written < total else "")
     )
     where = (
         "## Where to run it\n"
