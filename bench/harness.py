@@ -185,6 +185,7 @@ def ratio_record(spec: RatioSpec, by_key: dict) -> dict | None:
         "label": spec.label, "numerator": spec.numerator, "denominator": spec.denominator,
         "value": value, "per_pass": per_pass,
         "ratio_of_medians": statistics.median(a.samples) / statistics.median(b.samples),
+        "ratio_of_mins": min(a.samples) / min(b.samples),
         "target": spec.target, "status": status,
     }
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 MODULES = ["cells", "rnn", "sampler", "decoder", "loss", "weights", "utils", "attention", "attention_ops",
-           "attention_monotonic", "attention_location", "attention_wrapper", "beam_search", "beam_tree"]
+           "attention_monotonic", "attention_location", "attention_wrapper", "beam_search", "beam_tree", "trace"]
 
 
 def _run(code: str) -> str:

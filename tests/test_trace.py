@@ -232,7 +232,10 @@ def test_scheduled_sampling_trace_says_which_rows_fed_their_sample(backend):
     decoder = cl.BasicDecoder(cl.GRUCell(H), sampler, backend.dense(H, V))
     full = np.array([4, 4, 4])
     inputs = backend.float(EMBEDDING[TARGET_IDS])
-    call = lambda d, **kw: d(inputs, sequence_length=backend.int(full), embedding=backend.float(EMBEDDING), **kw)  # noqa: E731
+
+    def call(d, **kw):
+        return d(inputs, sequence_length=backend.int(full), embedding=backend.float(EMBEDDING), **kw)
+
     loaded(backend, decoder, lambda: call(decoder))
     tracer = tracer_class(backend)(decoder)
     outputs, _, _ = backend.np(call(tracer, input_ids=TARGET_IDS))
@@ -259,6 +262,15 @@ def test_attention_trace_records_each_steps_alignments(backend):
     past = np.arange(S)[None, None, :] >= MEMORY_LENGTHS[None, :, None]
     assert (trace.alignments[np.broadcast_to(past, trace.alignments.shape)] == 0).all()  # padding: exactly 0
     np.testing.assert_allclose(trace.alignments.sum(-1), 1.0, atol=1e-5)
+    # into the explorer: each row's steps up to its length, over its own source tokens
+    from course_lib.common.widgets import AlignmentExplorer
+
+    source = [[f"s{i}" for i in range(n)] for n in MEMORY_LENGTHS]
+    explorer = AlignmentExplorer.from_trace(trace, source, vocab=[f"v{i}" for i in range(V)])
+    for row in range(B):
+        explorer.select(example=row, step=0)
+        assert explorer.target_tokens[row] == [f"v{i}" for i in trace.sample_ids[:trace.lengths[-1, row], row]]
+        np.testing.assert_allclose(explorer.matrix(), history[row, :trace.lengths[-1, row], :MEMORY_LENGTHS[row]])
 
 
 def test_traces_of_both_backends_agree(tf_backend, torch_backend):
@@ -386,3 +398,13 @@ def test_beam_trace_with_attention(backend):
         for w, path in enumerate(tree.paths):
             for t, slot in path[:lengths[row, w]]:
                 np.testing.assert_allclose(history[row, w, t], trace.alignments[t, row, slot], atol=1e-5)
+    # into the explorer: final beam 0's steps
+    from course_lib.common.widgets import AlignmentExplorer
+
+    source = [[f"s{i}" for i in range(n)] for n in MEMORY_LENGTHS]
+    explorer = AlignmentExplorer.from_trace(trace, source, beam=0)
+    for row in range(B):
+        explorer.select(example=row)
+        steps = len(beam_tree(trace, row).hypotheses[0][0])
+        assert explorer.num_steps() == steps
+        np.testing.assert_allclose(explorer.matrix(), history[row, 0, :steps, :MEMORY_LENGTHS[row]], atol=1e-5)

@@ -366,7 +366,9 @@ def test_demo_notebook_runs_in_both_backends(backend_name):
     nb = nbformat.read(root / "tests" / "browser" / "widgets_demo.ipynb", as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
     first.source = first.source.replace('BACKEND = "torch"', f'BACKEND = "{backend_name}"')
-    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                                     resources={"metadata": {"path": str(root)}})
+    client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], "errors or log lines"
     views = [o["data"]["text/plain"] for o in outputs if "image/png" in o.get("data", {})]

@@ -48,14 +48,34 @@ class Mismatch(Exception):
         self.kind, self.problem, self.hint = kind, problem, hint
 
 
-def run_check(name: str, body: Callable[[], str], hint_if_missing: str = "") -> CheckResult:
+#: what each exercise asks for, in one line: the hint when a problem has no more precise one
+HINTS = {
+    "check_unroll": "loop over the steps: cell(inputs[:, t], state); past a row's length, a zero output and "
+                    "the old state",
+    "check_masked_nll": "-log_softmax(logits) at the targets, times the mask (t < length), summed, divided by "
+                        "the sum of the mask",
+    "check_builtin_lstm": "run the layer on the padded batch, then make its outputs zero past each row's "
+                          "length and its final state the state at each row's length",
+    "check_decode_loop": "decoder.initialize(...) once, then decoder.step(t, inputs, state) until every row has "
+                         "finished or maximum_iterations steps have run",
+    "check_temperature": "softmax(logits / temperature) over the last axis",
+    "check_lengths_from_ids": "each row's first end token: its index + 1 is the length (T when there is none)",
+    "check_running_sum_cell": "state_size = output_size = depth; the state starts at zeros; new = state + inputs "
+                              "is both the output and the new state",
+    "check_input_projection_wrapper": "keep self.cell and self.projection; project the inputs, then call the cell",
+    "check_gru_cell": "create kernel, recurrent_kernel and bias on the first call, then apply the GRU formula",
+}
+
+
+def run_check(name: str, body: Callable[[], str]) -> CheckResult:
     """Run ``body`` (which returns the success text or raises ``Mismatch``), print the verdict."""
     try:
         text = body()
     except Mismatch as m:
         message = f"✗ {name} — {m.kind}: {m.problem}"
-        if m.hint:
-            message += f"\n  hint: {m.hint}"
+        hint = m.hint or HINTS.get(name, "")
+        if hint:
+            message += f"\n  hint: {hint}"
         result = CheckResult(name, False, message, m.kind)
     else:
         result = CheckResult(name, True, f"✓ {name}: {text}")
@@ -167,6 +187,10 @@ UNROLL_CASES = [
 ]
 
 
+#: (batch, time, depth, sequence_length) for check_builtin_lstm
+BUILTIN_CASES = [(4, 6, 3, [6, 1, 0, 3]), (2, 5, 2, [5, 5])]
+
+
 def inputs_for(case_index: int, shape, seed: int = 100) -> np.ndarray:
     return np.random.default_rng(seed + case_index).standard_normal(shape).astype(np.float32)
 
@@ -267,7 +291,7 @@ def temperature_logits() -> np.ndarray:
 # -- chapter 2: the greedy decode loop ---------------------------------------------------
 
 #: the decoder the decode-loop checker builds: vocabulary, embedding, units, batch, limit
-DECODE = dict(V=6, E=4, H=8, B=5, start_token=1, end_token=2, maximum_iterations=7, seed=3)
+DECODE = dict(V=6, E=4, H=8, B=5, start_token=1, end_token=2, maximum_iterations=7, seed=15)
 
 
 def decode_loop_arrays(seed: int = DECODE["seed"]):

@@ -114,20 +114,23 @@ class DecodeTrace:
             elif name in ("scores", "log_probs"):
                 value = value.astype(np.float64)
                 if np.isnan(value).any():
-                    raise ValueError(f"`{name}` holds NaN at (step, row, beam) {np.argwhere(np.isnan(value))[0].tolist()}")
+                    where = np.argwhere(np.isnan(value))[0].tolist()
+                    raise ValueError(f"`{name}` holds NaN at (step, row{', beam' if beam else ''}) {where}")
             else:
                 value = value.astype(np.int64)
             set_(name, value)
         if beam:
             if self.parent_ids is None or self.scores is None:
-                raise ValueError("a beam-search trace (`sample_ids` [T, B, W]) needs `parent_ids` and `scores` [T, B, W]")
+                raise ValueError("a beam-search trace (`sample_ids` [T, B, W]) needs `parent_ids` and `scores` "
+                                 "[T, B, W]")
             W = grid[2]
             bad = (self.parent_ids < 0) | (self.parent_ids >= W)
             if bad.any():
                 raise ValueError(f"`parent_ids` must lie in [0, W = {W}), got {int(self.parent_ids[bad][0])} "
                                  f"at (step, row, beam) {np.argwhere(bad)[0].tolist()}")
         elif self.parent_ids is not None:
-            raise ValueError(f"`parent_ids` belongs to beam search: `sample_ids` must then be [T, B, W], got {_shape(ids)}")
+            raise ValueError(f"`parent_ids` belongs to beam search: `sample_ids` must then be [T, B, W], "
+                             f"got {_shape(ids)}")
         if self.initial_finished is not None:
             init = np.asarray(self.initial_finished).astype(bool)
             if init.shape != grid[1:]:
@@ -153,7 +156,8 @@ class DecodeTrace:
         if k_ids.ndim != 3 or k_ids.shape[:2] != grid[:2]:
             raise ValueError(f"`top_k_ids` must be {want}, got {_shape(k_ids)}")
         if k_probs.shape != k_ids.shape:
-            raise ValueError(f"`top_k_probs` must have the shape of `top_k_ids` {list(k_ids.shape)}, got {_shape(k_probs)}")
+            raise ValueError(f"`top_k_probs` must have the shape of `top_k_ids` {list(k_ids.shape)}, "
+                             f"got {_shape(k_probs)}")
         if np.isnan(k_probs).any() or (k_probs < 0).any() or (k_probs > 1 + 1e-6).any():
             raise ValueError("`top_k_probs` must be probabilities in [0, 1] without NaN")
         if (np.diff(k_probs, axis=-1) > 1e-9).any():

@@ -28,6 +28,8 @@ from course_lib.tf.weights import export_weights, import_weights  # noqa: E402
 from course_lib.tf.utils import default_device, set_seed, to_device, to_numpy  # noqa: E402
 from course_lib.common.checks import check_shape  # noqa: E402
 
+from course_lib.tf.trace import TraceDecoder  # noqa: E402
+
 try:  # attention and beam search land in their own modules
     from course_lib.tf.attention import *  # noqa: F401,F403,E402
 except ImportError:  # pragma: no cover - while the module is being written

@@ -113,33 +113,33 @@ def check_masked_nll(masked_mean_nll) -> CheckResult:
     return run_check("check_masked_nll", body)
 
 
-def check_builtin_lstm(builtin_lstm) -> CheckResult:
-    """Exercise: ``builtin_lstm(cell) -> keras.layers.LSTM`` that computes what ``dynamic_rnn(cell, x)`` does."""
-    hint = ("Keras' LSTM keeps the same layout as cl.LSTMCell (kernel [D, 4H], recurrent_kernel [H, 4H], "
-            "bias [4H], gates i, f, c, o): build it, then layer.set_weights([cell.kernel, cell.recurrent_kernel, "
-            "cell.bias])")
+def _builtin_lstm(cell, D):
+    layer = keras.layers.LSTM(cell.units, return_sequences=True, return_state=True)
+    layer.build((None, None, D))
+    layer.set_weights([cell.kernel.numpy(), cell.recurrent_kernel.numpy(), cell.bias.numpy()])
+    return layer
+
+
+def check_builtin_lstm(lstm_like_dynamic_rnn) -> CheckResult:
+    """Exercise: ``lstm_like_dynamic_rnn(layer, inputs [B, T, D], sequence_length [B]) -> (outputs, [h, c])``
+    with a ``keras.layers.LSTM(H, return_sequences=True, return_state=True)`` holding a cell's weights."""
+    hint = ("layer(inputs, mask=tf.sequence_mask(sequence_length, T)) returns [sequences, h, c] with the state frozen "
+            "at each row's end; Keras repeats the last output past it: tf.where(mask[..., None], sequences, 0.0)")
 
     def body():
-        H, B, T, D = 4, 2, 6, 3
-        cell = _stock_cell("LSTMCell", H, D, seed=5)
-        x = tf.constant(common.inputs_for(5, (B, T, D)))
-        want_out, (want_h, want_c) = cl.dynamic_rnn(cell, x)
-        layer = call(builtin_lstm, cell, what="builtin_lstm(cell)", hint=hint)
-        if not isinstance(layer, keras.layers.LSTM):
-            raise Mismatch("type", f"builtin_lstm must return a keras.layers.LSTM, got {type(layer).__name__}", hint)
-        result = call(layer, x, what=f"the returned layer called on inputs {[B, T, D]}", hint=hint)
-        if not isinstance(result, (list, tuple)) or len(result) != 3:
-            raise Mismatch("structure", "the layer must return [sequences, h, c], got "
-                           + (f"one tensor of shape {list(result.shape)}" if hasattr(result, "shape") else
-                              f"{len(result)} values"),
-                           "create it with return_sequences=True and return_state=True")
-        seq, h, c = result
-        expect_close("sequences", _np(seq), _np(want_out), ("row", "step", "unit"),
-                     hint=lambda idx: "return_sequences=True gives every step: [batch, time, units]"
-                     if idx is None else hint)
-        expect_close("h (final)", _np(h), _np(want_h), ("row", "unit"), hint=hint)
-        expect_close("c (final)", _np(c), _np(want_c), ("row", "unit"), hint=hint)
-        return "the Keras LSTM layer gives dynamic_rnn's outputs, h and c"
+        for i, (B, T, D, lengths) in enumerate(common.BUILTIN_CASES):
+            H = 4
+            cell = _stock_cell("LSTMCell", H, D, seed=5 + i)
+            x = tf.constant(common.inputs_for(5 + i, (B, T, D)))
+            L = tf.constant(lengths, tf.int32)
+            want_out, want_state = cl.dynamic_rnn(cell, x, sequence_length=L)
+            got = call(lstm_like_dynamic_rnn, _builtin_lstm(cell, D), x, L, hint=hint,
+                       what="lstm_like_dynamic_rnn(layer, inputs, sequence_length)")
+            got_out, got_state = _pair(got, "lstm_like_dynamic_rnn", "(outputs, [h, c])")
+            expect_close("outputs", _np(got_out), _np(want_out), ("row", "step", "unit"), hint=hint,
+                         explain=common.explain_padding(lengths))
+            _expect_state(got_state, want_state, lengths, hint)
+        return "the Keras LSTM layer gives dynamic_rnn's outputs and final [h, c] on padded batches (a length 0 too)"
     return run_check("check_builtin_lstm", body)
 
 

@@ -24,6 +24,8 @@ from course_lib.torch.weights import export_weights, import_weights
 from course_lib.torch.utils import default_device, set_seed, to_device, to_numpy
 from course_lib.common.checks import check_shape
 
+from course_lib.torch.trace import TraceDecoder
+
 try:  # attention and beam search land in their own modules
     from course_lib.torch.attention import *  # noqa: F401,F403
     from course_lib.torch.attention import __all__ as _attention_all

@@ -131,7 +131,8 @@ class TraceDecoder(Decoder):
         sample_ids, rnn_output = getattr(outputs, "sample_id", None), getattr(outputs, "rnn_output", None)
         sample_ids = to_numpy(sample_ids) if sample_ids is not None else np.full(finished.shape, -1)
         next_ids, fed_back = feed_back(self._kind, time, sample_ids, self._ground_truth)
-        logits = to_numpy(rnn_output) if isinstance(rnn_output, torch.Tensor) and rnn_output.is_floating_point() else None
+        floating = isinstance(rnn_output, torch.Tensor) and rnn_output.is_floating_point()
+        logits = to_numpy(rnn_output) if floating else None
         self.recorder.record(
             time, vectors, sample_ids, finished, next_input_ids=next_ids, fed_back_sample=fed_back,
             logits=logits, alignments=to_numpy(find_alignments(next_state)),

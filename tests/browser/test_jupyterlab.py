@@ -14,6 +14,7 @@ lists it). Every process it starts (server, kernel, browser) is stopped by its i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -32,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NOTEBOOK = HERE / "widgets_demo.ipynb"
 INSTALL = ("install a browser and its driver: `apt-get install -y chromium` (Debian's package) and "
-           "`pip install -r requirements-widgets.txt` (Playwright; no `playwright install` needed), "
+           "`pip install playwright` (pinned in the requirements; no `playwright install` needed), "
            "or point COURSE_LIB_CHROMIUM at a Chromium binary")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
@@ -46,10 +47,14 @@ def _missing(what: str):
     pytest.skip(message)
 
 
-def _chromium() -> str:
+@pytest.fixture
+def chromium() -> str:
+    """The Chromium binary (checked, with Playwright, before any server starts)."""
     path = os.environ.get("COURSE_LIB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path or not os.access(path, os.X_OK):
         _missing("no Chromium found (looked for COURSE_LIB_CHROMIUM, `chromium`, `chromium-browser`)")
+    if importlib.util.find_spec("playwright") is None:
+        _missing("the Playwright package is not installed")
     return path
 
 
@@ -143,12 +148,9 @@ def _move_slider(view, presses: int):
         handle.press("ArrowRight")
 
 
-def test_widgets_in_jupyterlab(jupyter_lab, tmp_path):
-    chromium = _chromium()
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _missing("the Playwright package is not installed")
+def test_widgets_in_jupyterlab(chromium, jupyter_lab, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
     shots = _artifacts(tmp_path)
     started = time.monotonic()
     url = f"{jupyter_lab['base']}/lab/tree/{jupyter_lab['notebook']}?token={jupyter_lab['token']}"

@@ -26,10 +26,10 @@ def _as_token_lists(tokens, batch: Optional[int], name: str) -> List[List[str]]:
         if any(isinstance(t, (list, tuple, np.ndarray)) for t in tokens):
             raise ValueError(f"`{name}` must be one list of tokens for 2-D `alignments` [T, S], got a nested list")
         return [[str(t) for t in tokens]]
-    if len(tokens) != batch or not all(isinstance(t, (list, tuple, np.ndarray)) for t in tokens):
+    lists = all(isinstance(t, (list, tuple, np.ndarray)) for t in tokens)
+    if len(tokens) != batch or not lists:
         raise ValueError(f"`{name}` must hold one list of tokens per example for 3-D `alignments` "
-                         f"[B = {batch}, T, S], got {len(tokens)} entries"
-                         + ("" if all(isinstance(t, (list, tuple, np.ndarray)) for t in tokens) else " (not all lists)"))
+                         f"[B = {batch}, T, S], got {len(tokens)} entries" + ("" if lists else " (not all lists)"))
     return [[str(t) for t in row] for row in tokens]
 
 
@@ -99,7 +99,8 @@ def check_alignments(alignments, source_tokens, target_tokens, normalized: bool 
                 raise ValueError(f"{label} holds NaN at {at(t, s)}")
             if (rows < -atol).any():
                 t, s = np.argwhere(rows < -atol)[0]
-                raise ValueError(f"{label} holds a negative weight {rows[t, s]:.4g} at {at(t, s)}: alignments are probabilities")
+                raise ValueError(f"{label} holds a negative weight {rows[t, s]:.4g} at {at(t, s)}: "
+                                 "alignments are probabilities")
             padding = rows[:, len(src):].sum(axis=1) if len(src) < S else np.zeros(len(tgt))
             if (padding > atol).any():
                 t = int(np.argmax(padding > atol))
@@ -109,7 +110,8 @@ def check_alignments(alignments, source_tokens, target_tokens, normalized: bool 
             bad = (np.abs(sums - 1) > atol) if normalized else (sums > 1 + atol)
             if bad.any():
                 t = int(np.argmax(bad))
-                hint = " (pass normalized=False for monotonic attention, whose rows may sum to less)" if normalized else ""
+                hint = " (pass normalized=False for monotonic attention, whose rows may sum to less)"
+                hint = hint if normalized else ""
                 raise ValueError(f"{label} row {at(t)} sums to {sums[t]:.4g}, expected "
                                  f"{'1' if normalized else 'at most 1'}: not normalised{hint}")
         out[name] = a3
@@ -136,6 +138,48 @@ class AlignmentExplorer(View):
         self.annotate = annotate
         self.example = check_index(example, self.batch_size, "example")
         self.step = check_index(step, self.num_steps(), "step")
+
+    @classmethod
+    def from_trace(cls, trace, source_tokens, vocab=None, beam: int = 0, **kwargs) -> "AlignmentExplorer":
+        """The alignments a decode recorded (``TraceDecoder`` over an ``AttentionWrapper`` cell).
+
+        Args:
+          trace: a ``DecodeTrace`` with ``alignments``; for beam search, final beam ``beam`` is
+            followed back through its parents.
+          source_tokens: one list of tokens per row (at most ``S`` each).
+          vocab: names the decoded ids (see ``token_namer``); they become the target tokens, up
+            to each row's length (or its hypothesis, with beam search).
+          **kwargs: as the constructor's.
+        """
+        from course_lib.common.trace import DecodeTrace
+        from course_lib.common.widgets._static import token_namer
+        from course_lib.common.widgets.beam_tree import beam_tree
+
+        if not isinstance(trace, DecodeTrace) or trace.alignments is None:
+            raise ValueError("`trace` must be a DecodeTrace with alignments (decode an AttentionWrapper cell "
+                             "with TraceDecoder)")
+        name = token_namer(vocab)
+        per_row, targets = [], []  # per_row[b]: [T_b, mechanisms, S]
+        stacked = np.stack(trace.alignment_list(), axis=-2)  # (T, B, [W,] M, S)
+        for b in range(trace.batch_size):
+            if trace.is_beam_search:
+                tree = beam_tree(trace, b)
+                ids = tree.hypotheses[check_index(beam, trace.beam_width, "beam")][0]
+                rows = [stacked[t, b, slot] for t, slot in tree.paths[beam][:len(ids)]]
+            else:
+                ids = list(trace.sample_ids[:int(trace.lengths[-1, b]), b])
+                rows = list(stacked[:len(ids), b])
+            if not ids:
+                raise ValueError(f"row {b} of `trace` decoded no token: there is no alignment to show")
+            per_row.append(np.stack(rows))
+            targets.append([name(i) for i in ids])
+        T = max(len(r) for r in per_row)
+        full = np.zeros((trace.batch_size, T) + per_row[0].shape[1:])
+        for b, rows in enumerate(per_row):
+            full[b, :len(rows)] = rows
+        several = isinstance(trace.alignments, tuple)
+        alignments = {f"mechanism {m}": full[:, :, m] for m in range(full.shape[2])} if several else full[:, :, 0]
+        return cls(alignments, source_tokens, targets, **kwargs)
 
     # -- logic ---------------------------------------------------------------------------------
     @property

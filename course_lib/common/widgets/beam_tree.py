@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Optional, Tuple
 
-import numpy as np
-
 from course_lib.common.trace import DecodeTrace
 from course_lib.common.widgets._static import (
     caption_widget, escape_text,
@@ -171,7 +169,8 @@ class BeamTreeViewer(View):
                                description="row")
         highlight = widgets.Dropdown(options=[(f"beam {w}", w) for w in range(self.trace.beam_width)],
                                      value=self.highlight, description="trace")
-        image, table, caption = png_widget(self.to_png()), widgets.HTML(self.hypotheses_html()), caption_widget(self.summary())
+        image, table = png_widget(self.to_png()), widgets.HTML(self.hypotheses_html())
+        caption = caption_widget(self.summary())
 
         def refresh(change=None):
             self.select(row=row.value, upto=upto.value, highlight=highlight.value)

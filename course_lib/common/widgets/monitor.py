@@ -38,13 +38,13 @@ class TrainingMonitor(View):
       description: the bar's label.
       mode: ``"widget"`` (tqdm notebook bar + live curve), ``"text"`` (printed lines) or ``"auto"``
         (widget inside a Jupyter kernel with ipywidgets, else text).
-      redraw_every: seconds between redraws of the live curve.
+      redraw_every: seconds between redraws of the live curve (a redraw costs ~0.1 s).
       print_every: text mode prints a line every this many steps (default: a tenth of ``total``).
       file: where text mode prints (default ``sys.stdout``).
     """
 
     def __init__(self, total: Optional[int] = None, description: str = "training", mode: str = "auto",
-                 redraw_every: float = 0.5, print_every: Optional[int] = None, file=None):
+                 redraw_every: float = 2.0, print_every: Optional[int] = None, file=None):
         if mode not in ("auto", "widget", "text"):
             raise ValueError(f"`mode` must be 'auto', 'widget' or 'text', got {mode!r}")
         if total is not None and (isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < 0):
@@ -162,15 +162,13 @@ class TrainingMonitor(View):
 
 
 def _has_widgets() -> bool:
-    try:
-        import ipywidgets  # noqa: F401
-        import tqdm.notebook  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("ipywidgets", "tqdm"))
 
 
-def plot_loss_curve(losses, metrics: Optional[Dict[str, list]] = None, title: str = "training", smooth: Optional[int] = None):
+def plot_loss_curve(losses, metrics: Optional[Dict[str, list]] = None, title: str = "training",
+                    smooth: Optional[int] = None):
     """The loss per step (and a moving average when there are many), plus other curves given as
     ``{name: [(step, value), ...]}``. Returns the ``Figure``."""
     losses = np.asarray(losses, dtype=np.float64).reshape(-1)

@@ -140,10 +140,11 @@ class DecodeStepper(View):
         v = self.view()
         rows = [
             ["went in", escape(v.input_token) + (f" <small>(id {v.input_id})</small>" if v.input_id >= 0 else "")],
-            ["picked", f"<b>{escape(v.sample_token)}</b>" + (f" <small>(id {v.sample_id})</small>" if v.sample_id >= 0 else "")],
+            ["picked", f"<b>{escape(v.sample_token)}</b>"
+             + (f" <small>(id {v.sample_id})</small>" if v.sample_id >= 0 else "")],
             ["feeds back", escape(v.next_input_token) + (f" <i>({v.fed_back})</i>" if v.fed_back else "")],
-            ["finished rows", ", ".join(map(str, v.finished_before)) or "none"],
-            ["finish now", ", ".join(map(str, v.finishing)) or "none"],
+            ["rows finished before", ", ".join(map(str, v.finished_before)) or "none"],
+            ["rows finishing now", ", ".join(map(str, v.finishing)) or "none"],
             ["length", str(v.length)],
         ]
         if v.top_k:
@@ -160,7 +161,8 @@ class DecodeStepper(View):
                                  continuous_update=False)
         row = widgets.Dropdown(options=[(f"row {b}", b) for b in range(self.trace.batch_size)], value=self.row,
                                description="row")
-        image, details, caption = png_widget(self.to_png()), widgets.HTML(self.details_html()), caption_widget(self.summary())
+        image, details = png_widget(self.to_png()), widgets.HTML(self.details_html())
+        caption = caption_widget(self.summary())
 
         def refresh(change=None):
             if change is not None:
@@ -170,7 +172,7 @@ class DecodeStepper(View):
         step.observe(refresh, "value")
         row.observe(refresh, "value")
         controls = [step] + ([row] if self.trace.batch_size > 1 else [])
-        box = widgets.VBox([widgets.HBox(controls), caption, widgets.HBox([image, details])])
+        box = widgets.VBox([widgets.HBox(controls), caption, image, details])
         box.add_class("course-lib-decode-stepper")
         self._controls = {"step": step, "row": row, "image": image, "details": details, "caption": caption}
         return box

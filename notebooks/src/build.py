@@ -1,0 +1,197 @@
+"""Build each chapter's TensorFlow and PyTorch notebooks from one source file.
+
+    python notebooks/src/build.py                 # write notebooks/{tf,torch}/NN_*.ipynb (no outputs)
+    python notebooks/src/build.py --execute       # ... and run each in a fresh kernel, keeping outputs
+    python notebooks/src/build.py 02 --execute    # only the chapters whose file names start with 02
+    python notebooks/src/build.py --check         # exit 1 when a notebook's cells differ from its source
+
+A source ``notebooks/src/NN_name.txt`` is a list of cells, each opened by a marker line:
+
+    %% md                 markdown for both notebooks
+    %% md tf / %% md torch   markdown for one of them (rare)
+    %% code               code for both
+    %% tf   then  %% torch   one code cell, in its TensorFlow and its PyTorch form
+    %% ... tags=a,b       cell tags (``parity``: the pair's outputs of this cell must be identical)
+
+In markdown, ``{{Framework}}``, ``{{fw}}`` and ``{{Other}}`` become TensorFlow / tf / PyTorch (or
+the reverse), and ``{{tf text || torch text}}`` picks one side. ``![...](attachment:NAME.png)``
+embeds ``figures/NAME.png`` as a cell attachment, so a figure shows offline and in Colab.
+
+Executing strips TensorFlow's C++ log lines (oneDNN notices at import) from stderr outputs and
+prints what it stripped; anything else on stderr stays and fails the notebook tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+SRC = Path(__file__).resolve().parent
+NOTEBOOKS = SRC.parent
+ROOT = NOTEBOOKS.parent
+FIGURES = ROOT / "figures"
+FRAMEWORKS = {"tf": ("TensorFlow", "PyTorch"), "torch": ("PyTorch", "TensorFlow")}
+
+#: TensorFlow's C++ (absl) log lines: harmless notices that TF_CPP_MIN_LOG_LEVEL does not silence
+TF_LOG_LINE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w.]+:\d+\] .*)$"
+)
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
+
+
+def parse(path: Path) -> list:
+    """``[(kind, side, tags, text)]``; kind ``md``/``code``, side ``both``/``tf``/``torch``."""
+    cells, header, lines = [], None, []
+
+    def flush():
+        if header is not None:
+            cells.append((*header, "\n".join(lines).strip("\n")))
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("%% "):
+            flush()
+            words = line[3:].split()
+            tags = [t for w in words if w.startswith("tags=") for t in w[5:].split(",")]
+            words = [w for w in words if not w.startswith("tags=")]
+            head = words[0]
+            if head == "md":
+                header = ("md", words[1] if len(words) > 1 else "both", tags)
+            elif head == "code":
+                header = ("code", "both", tags)
+            elif head in FRAMEWORKS:
+                header = ("code", head, tags)
+            else:
+                raise ValueError(f"{path.name}: unknown cell marker {line!r}")
+            lines = []
+        elif header is not None:
+            lines.append(line)
+    flush()
+    return cells
+
+
+def substitute(text: str, fw: str) -> str:
+    name, other = FRAMEWORKS[fw]
+
+    def pick(m):
+        tf_text, torch_text = m.group(1), m.group(2)
+        return (tf_text if fw == "tf" else torch_text).strip()
+
+    text = re.sub(r"\{\{((?:(?!\{\{|\}\}).)*?)\|\|((?:(?!\{\{|\}\}).)*?)\}\}", pick, text, flags=re.S)
+    return text.replace("{{Framework}}", name).replace("{{Other}}", other).replace("{{fw}}", fw)
+
+
+def notebook_for(path: Path, fw: str) -> nbformat.NotebookNode:
+    """The ``fw`` notebook of a chapter source, without outputs."""
+    stem = path.stem
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    pending_tf = None
+    for kind, side, tags, text in parse(path):
+        if side not in ("both", fw):
+            if kind == "code" and side == "tf":
+                pending_tf = tags
+            continue
+        if kind == "md":
+            text = substitute(text, fw)
+            cell = nbformat.v4.new_markdown_cell(text)
+            names = re.findall(r"\(attachment:([\w.-]+\.png)\)", text)
+            if names:
+                cell.attachments = {n: {"image/png": base64.b64encode((FIGURES / n).read_bytes()).decode()}
+                                    for n in names}
+        else:
+            cell = nbformat.v4.new_code_cell(text)
+        tags = tags or (pending_tf if kind == "code" and side == "torch" else [])
+        pending_tf = None
+        if tags:
+            cell.metadata["tags"] = tags
+        cell.id = f"{stem[:2]}-{len(nb.cells):02d}"
+        nb.cells.append(cell)
+    return nb
+
+
+def strip_tf_logs(nb) -> list:
+    """Drop TensorFlow's C++ log lines from stderr outputs; return what was dropped."""
+    dropped = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.outputs:
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = out["text"].splitlines(keepends=True)
+                logs = [ln for ln in lines if TF_LOG_LINE.match(ln.rstrip("\n"))]
+                dropped += [ln.rstrip("\n") for ln in logs]
+                rest = "".join(ln for ln in lines if not TF_LOG_LINE.match(ln.rstrip("\n")))
+                if not rest:
+                    continue
+                out["text"] = rest
+            kept.append(out)
+        cell.outputs = kept
+    return dropped
+
+
+def execute(nb, cwd: Path, timeout: int = 600):
+    from nbclient import NotebookClient
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nb.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    return nb
+
+
+def same_cells(a, b) -> bool:
+    """Same cell types, sources, tags and attachments (outputs ignored)."""
+    def key(nb):
+        return [(c.cell_type, c.source, c.metadata.get("tags", []), c.get("attachments")) for c in nb.cells]
+    return key(a) == key(b)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("chapters", nargs="*", help="file-name prefixes, e.g. 01 02 (default: all)")
+    parser.add_argument("--execute", action="store_true", help="run each notebook and keep its outputs")
+    parser.add_argument("--check", action="store_true", help="only compare the notebooks with their sources")
+    args = parser.parse_args(argv)
+    sources = [p for p in sorted(SRC.glob("[0-9][0-9]_*.txt"))
+               if not args.chapters or any(p.name.startswith(c) for c in args.chapters)]
+    stale = []
+    for path in sources:
+        for fw in FRAMEWORKS:
+            target = NOTEBOOKS / fw / f"{path.stem}.ipynb"
+            nb = notebook_for(path, fw)
+            if args.check:
+                if not target.exists() or not same_cells(nb, nbformat.read(target, as_version=4)):
+                    stale.append(str(target.relative_to(ROOT)))
+                continue
+            if args.execute:
+                start = time.perf_counter()
+                execute(nb, target.parent)
+                dropped = strip_tf_logs(nb)
+                print(f"{target.relative_to(ROOT)}: ran in {time.perf_counter() - start:.1f} s"
+                      + (f"; stripped {len(dropped)} TensorFlow log lines" if dropped else ""))
+                for line in sorted(set(dropped)):
+                    print("    ", line[:150])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, target)
+            if not args.execute:
+                print(f"wrote {target.relative_to(ROOT)}")
+    if stale:
+        print("out of date with notebooks/src (run notebooks/src/build.py --execute):", *stale, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
