@@ -307,7 +307,7 @@ def _quiet_stderr():
 def _import_framework(report: list, section: str, module: str, dist: str, pinned_fix: str):
     """The framework module, or None (a finding says why) when it is missing or broken."""
     if module == "tensorflow":
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         with _quiet_stderr():
             imported = importlib.import_module(module)

@@ -69,3 +69,24 @@ def test_modules_define_the_same_public_names(module):
 ])
 def test_tf1_aliases(backend, alias, name):
     assert getattr(backend.cl, alias) is getattr(backend.cl, name)
+
+
+def test_tf_backend_import_and_first_decode_print_no_log_lines():
+    """No TF banner or C++ log line reaches stderr (JupyterLab would show it in the notebook)."""
+    code = ("from course_lib import tf as cl; import keras, tensorflow as tf; "
+            "d = cl.BasicDecoder(cl.LSTMCell(4), cl.GreedyEmbeddingSampler(), keras.layers.Dense(5), "
+            "maximum_iterations=3); d(tf.ones([5, 3]), start_tokens=tf.zeros([2], tf.int32), end_token=1)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr == "", out.stderr[-2000:]
+
+
+def test_quiet_import_keeps_other_stderr_lines():
+    from course_lib.tf import _quiet
+
+    code = ("import os\nfrom course_lib.tf._quiet import _native_stderr_filtered\n"
+            "with _native_stderr_filtered():\n"
+            "    os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on. x\\nreal problem\\n')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stderr == "real problem\n"
+    assert _quiet.BANNER.search("WARNING: All log messages before absl::InitializeLog() is called")

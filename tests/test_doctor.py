@@ -8,6 +8,7 @@ them and ``sys.modules[name] = None`` makes their import fail.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -88,7 +89,8 @@ def test_missing_package_is_a_problem_with_a_fix(monkeypatch, capsys):
     fix = out.splitlines()[out.splitlines().index(line) + 1]
     pin = doctor.read_pins(launch.ROOT / "requirements.txt")["matplotlib"]
     assert fix.strip().startswith("fix: ") and f'-m pip install "matplotlib=={pin}"' in fix
-    assert "problem found" in out.splitlines()[-1]
+    # notebooks that import matplotlib are reported too, each with its own fix line
+    assert re.search(r"\d+ problems? found", out.splitlines()[-1])
 
 
 def test_torch_only_environment_does_not_crash(monkeypatch, capsys):

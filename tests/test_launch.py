@@ -369,7 +369,7 @@ def test_binder_start_execs_the_server_command():
     assert text.rstrip().splitlines()[-1] == 'exec "$@"'
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     out = subprocess.run([str(BINDER / "start"), "env"], env=env, capture_output=True, text=True, check=True).stdout
-    assert "TF_CPP_MIN_LOG_LEVEL=2" in out.splitlines()
+    assert "TF_CPP_MIN_LOG_LEVEL=3" in out.splitlines()
 
 
 # -- the GPU workflow ----------------------------------------------------------------------

@@ -89,9 +89,8 @@ def call(fn, *args, what: str, hint: str = "", **kwargs):
         return fn(*args, **kwargs)
     except Mismatch:
         raise
-    except NotImplementedError:
-        raise Mismatch("not implemented yet", f"{what} raised NotImplementedError (the exercise's stub)",
-                       hint) from None
+    except NotImplementedError:  # the stub: the exercise's one-line hint (run_check), not the detailed one
+        raise Mismatch("not implemented yet", f"{what} raised NotImplementedError (the exercise's stub)") from None
     except Exception as exc:  # the learner's bug: report it as a message, not a traceback
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f" (line {frame.lineno}: `{(frame.line or '').strip()}`)" if frame.line else ""

@@ -7,7 +7,13 @@ imports PyTorch.
 
 import os as _os
 
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ info lines out of notebooks
+# TF's C++ logging: level 3 hides its info, warning and spurious error lines (e.g. "oneDNN supports
+# DT_INT32 only on platforms with AVX-512"); Python errors still raise. Set it first to override.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from course_lib.tf._quiet import import_tensorflow as _import_tensorflow  # noqa: E402
+
+_import_tensorflow()  # without the start-up banner that TF prints before its logging starts
 
 from course_lib.tf.cells import (  # noqa: E402
     BasicRNNCell, GRUCell, LSTMCell, MultiRNNCell, OutputProjectionWrapper, ResidualWrapper, RNNCell,

@@ -370,6 +370,8 @@ def _warn_if_capped(finished, lengths):
     capped = tf.logical_not(tf.reduce_all(finished))
     if tf.executing_eagerly():
         if bool(capped):
+            unfinished = int(tf.reduce_sum(tf.cast(tf.logical_not(finished), tf.int32)))
+            message = message.replace("with rows unfinished", f"with {unfinished} rows unfinished")
             warnings.warn(message, RuntimeWarning, stacklevel=3)
         return lengths
 

@@ -41,7 +41,7 @@ FRAMEWORKS = {"tf": ("TensorFlow", "PyTorch"), "torch": ("PyTorch", "TensorFlow"
 #: TensorFlow's C++ (absl) log lines: harmless notices that TF_CPP_MIN_LOG_LEVEL does not silence
 TF_LOG_LINE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w.]+:\d+\] .*)$"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.]+:\d+\] .*)$"
 )
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -139,6 +139,22 @@ def strip_tf_logs(nb) -> list:
     return dropped
 
 
+def coalesce_streams(nb) -> None:
+    """Merge consecutive outputs of the same stream (the kernel may flush one print in pieces)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.outputs:
+            last = merged[-1] if merged else None
+            if (out.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
+                    and last.get("name") == out.get("name")):
+                last["text"] += out["text"]
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def execute(nb, cwd: Path, timeout: int = 600):
     from nbclient import NotebookClient
 
@@ -175,15 +191,16 @@ def main(argv=None) -> int:
                 if not target.exists() or not same_cells(nb, nbformat.read(target, as_version=4)):
                     stale.append(str(target.relative_to(ROOT)))
                 continue
+            target.parent.mkdir(parents=True, exist_ok=True)
             if args.execute:
                 start = time.perf_counter()
                 execute(nb, target.parent)
                 dropped = strip_tf_logs(nb)
+                coalesce_streams(nb)
                 print(f"{target.relative_to(ROOT)}: ran in {time.perf_counter() - start:.1f} s"
                       + (f"; stripped {len(dropped)} TensorFlow log lines" if dropped else ""))
                 for line in sorted(set(dropped)):
                     print("    ", line[:150])
-            target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target)
             if not args.execute:
                 print(f"wrote {target.relative_to(ROOT)}")

@@ -96,7 +96,7 @@ def jupyter_lab(tmp_path):
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
     runtime = home / "runtime"
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(runtime),
-               JUPYTER_DATA_DIR=str(home / "data"), IPYTHONDIR=str(home / "ipython"), TF_CPP_MIN_LOG_LEVEL="2",
+               JUPYTER_DATA_DIR=str(home / "data"), IPYTHONDIR=str(home / "ipython"), TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     port, token = _free_port(), os.urandom(16).hex()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",

@@ -1,0 +1,362 @@
+"""A seq2seq chatbot with attention (TensorFlow / Keras 3), built from course_lib's parts.
+
+``from course_lib.tf import chatbot``. The PyTorch twin, ``course_lib.torch.chatbot``, has the
+same names and the same checkpoint layout (each backend reads its own weights format).
+
+* ``Seq2SeqChatbot``: embedding, bidirectional LSTM encoder (``dynamic_rnn`` forwards and on the
+  reversed rows), ``AttentionWrapper`` decoder (Bahdanau or Luong, or none), output layer.
+* ``Trainer``: Adam, masked ``sequence_loss`` (or sampled softmax), gradient clipping, one
+  ``tf.function`` step; ``evaluate`` gives the held-out perplexity.
+* ``Chatbot``: replies by greedy decoding, beam search or sampling, with their alignments.
+* ``save_checkpoint`` / ``load_checkpoint``: Keras ``.weights.h5`` + the tokenizer's own file.
+* ``sampled_softmax_loss``: ``tf.nn.sampled_softmax_loss`` with the twin's signature.
+"""
+
+from __future__ import annotations
+
+from typing import List, NamedTuple, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import course_lib.tf as cl
+from course_lib.common.chat import ChatbotBase, Decoded
+from course_lib.common.chat_data import Batch, pad
+from course_lib.common.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from course_lib.common.tokenizer import BOS_ID, EOS_ID, SubwordTokenizer
+
+__all__ = ["ATTENTION_TYPES", "Seq2SeqChatbot", "reverse_padded", "Trainer", "Evaluation", "Chatbot",
+           "save_checkpoint", "load_checkpoint", "CheckpointError", "log_uniform_candidates",
+           "sampled_softmax_loss"]
+
+ATTENTION_TYPES = ("bahdanau", "luong", None)
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def reverse_padded(x, lengths):
+    """Reverse each row of ``x [B, T, ...]`` within its length; the padding stays at the end.
+
+    ``[a, b, c, <pad>]`` with length 3 -> ``[c, b, a, <pad>]`` (``tf.reverse_sequence``).
+    """
+    return tf.reverse_sequence(x, tf.cast(lengths, tf.int32), seq_axis=1, batch_axis=0)
+
+
+class Seq2SeqChatbot(keras.Model):
+    """Encoder-decoder with attention over subword ids.
+
+    Args:
+      vocab_size: V, the tokenizer's size (ids 0-3: ``<pad> <unk> <s> </s>``).
+      embedding_size: E, shared by the encoder and the decoder.
+      units: the decoder LSTM's units; the memory depth too (each encoder direction has ``units // 2``).
+      attention: ``"bahdanau"``, ``"luong"`` or None (the decoder starts from the encoder state only).
+      bidirectional: read the prompt both ways (else one forward LSTM of ``units``).
+      reverse_source: read the prompt backwards (Sutskever et al., 2014); the memory is put back in
+        reading order, so alignments still line up with the prompt's tokens.
+      dropout: the rate of dropout on the embedded tokens and on the decoder outputs, in training only.
+
+    Calling it, ``model(source [B, S], source_length [B], decoder_input [B, T], target_length [B])``,
+    gives teacher-forced logits ``[B, T, V]``.
+    """
+
+    def __init__(self, vocab_size: int, embedding_size: int = 64, units: int = 128, attention="bahdanau",
+                 bidirectional: bool = True, reverse_source: bool = False,
+                 dropout: float = 0.0, name: str = "seq2seq_chatbot"):
+        super().__init__(name=name)
+        for arg, value in (("vocab_size", vocab_size), ("embedding_size", embedding_size), ("units", units)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"`{arg}` must be a positive int, got {value!r}")
+        if attention not in ATTENTION_TYPES:
+            raise ValueError(f"`attention` must be one of {ATTENTION_TYPES}, got {attention!r}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}")
+        if bidirectional and units % 2:
+            raise ValueError(f"`units` must be even with bidirectional=True (two halves), got {units}")
+        self._hparams = dict(vocab_size=int(vocab_size), embedding_size=int(embedding_size), units=int(units),
+                             attention=attention, bidirectional=bool(bidirectional),
+                             reverse_source=bool(reverse_source), dropout=float(dropout))
+        self.attention_type, self.bidirectional, self.reverse_source = attention, bidirectional, reverse_source
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_size, name="embedding")
+        self.dropout = keras.layers.Dropout(float(dropout), name="dropout")  # no weights
+        encoder_units = units // 2 if bidirectional else units
+        self.encoder_fw = cl.LSTMCell(encoder_units, name="encoder_fw")
+        self.encoder_bw = cl.LSTMCell(encoder_units, name="encoder_bw") if bidirectional else None
+        lstm = cl.LSTMCell(units, name="decoder_lstm")
+        if attention is None:
+            self.decoder_cell = lstm
+        else:
+            mechanism = cl.BahdanauAttention(units) if attention == "bahdanau" else cl.LuongAttention(units)
+            self.decoder_cell = cl.AttentionWrapper(lstm, mechanism, attention_layer_size=units,
+                                                    alignment_history=True)
+        self.output_layer = keras.layers.Dense(vocab_size, name="output_layer")
+        one = tf.constant([[BOS_ID]], tf.int32)
+        self(one, tf.constant([1]), one, tf.constant([1]))  # build every weight now
+
+    def get_config(self) -> dict:
+        """The constructor's arguments (JSON-able): what a checkpoint stores to rebuild the model."""
+        return dict(self._hparams)
+
+    # -- encoder ------------------------------------------------------------------------------------
+    def encode(self, source, source_length, training=None):
+        """``source [B, S]`` ids -> ``(memory [B, S, units], [h, c] each [B, units])``."""
+        x = self.dropout(self.embedding(source), training=training)  # (B, S, E)
+        if self.reverse_source:
+            x = reverse_padded(x, source_length)
+        memory, state = cl.dynamic_rnn(self.encoder_fw, x, sequence_length=source_length)  # (B, S, units/2)
+        if self.bidirectional:
+            # the backward direction: the same kind of cell, run on each row reversed within its length
+            backward, state_bw = cl.dynamic_rnn(self.encoder_bw, reverse_padded(x, source_length),
+                                                sequence_length=source_length)
+            memory = tf.concat([memory, reverse_padded(backward, source_length)], -1)  # (B, S, units)
+            state = [tf.concat([fw, bw], -1) for fw, bw in zip(state, state_bw)]  # [h, c], (B, units)
+        if self.reverse_source:
+            memory = reverse_padded(memory, source_length)  # back in the prompt's order
+        return memory, state
+
+    def decoder_start(self, memory, source_length, encoder_state, beam_width: int = 1):
+        """The decoder's initial state; sets the attention memory up (tiled for beam search)."""
+        if beam_width > 1:
+            memory, source_length, encoder_state = cl.tile_batch((memory, source_length, encoder_state), beam_width)
+        if self.attention_type is None:
+            return encoder_state
+        self.decoder_cell.attention_mechanism.setup_memory(memory, memory_sequence_length=source_length)
+        batch = memory.shape[0] if memory.shape[0] is not None else tf.shape(memory)[0]
+        return self.decoder_cell.get_initial_state(batch_size=batch, dtype=memory.dtype).clone(
+            cell_state=encoder_state)
+
+    # -- teacher forcing ----------------------------------------------------------------------------
+    def decoder_outputs(self, source, source_length, decoder_input, target_length, training=None):
+        """Teacher-forced decoder outputs before the output layer, ``[B, T, units]``."""
+        memory, state = self.encode(source, source_length, training=training)
+        initial_state = self.decoder_start(memory, source_length, state)
+        decoder = cl.BasicDecoder(self.decoder_cell, cl.TrainingSampler())
+        inputs = self.dropout(self.embedding(decoder_input), training=training)  # (B, T, E)
+        outputs, _, _ = decoder(inputs, initial_state=initial_state, sequence_length=target_length)
+        return self.dropout(outputs.rnn_output, training=training)
+
+    def call(self, source, source_length, decoder_input, target_length, training=None):
+        """Teacher-forced logits ``[B, T, V]`` (one matrix product after the loop)."""
+        return self.output_layer(self.decoder_outputs(source, source_length, decoder_input, target_length,
+                                                      training=training))
+
+    # -- inference ------------------------------------------------------------------------------------
+    def decode(self, source, source_length, method: str = "greedy", maximum_iterations: int = 40,
+               beam_width: int = 4, length_penalty_weight: float = 0.0, temperature: float = 1.0,
+               seed: Optional[int] = 0):
+        """Reply ids for a batch of prompts.
+
+        Returns NumPy ``(ids [B, T], lengths [B], alignments [B, T, S] or None)``; row ``b``'s reply is
+        ``ids[b, :lengths[b]]`` (ending with ``</s>`` when it finished). Beam search gives its best beam.
+        """
+        source = tf.convert_to_tensor(source, tf.int32)
+        source_length = tf.convert_to_tensor(source_length, tf.int32)
+        B = int(source.shape[0])
+        memory, state = self.encode(source, source_length)
+        start_tokens, embeddings = tf.fill([B], BOS_ID), self.embedding.embeddings
+        if method == "beam":
+            initial_state = self.decoder_start(memory, source_length, state, beam_width=beam_width)
+            decoder = cl.BeamSearchDecoder(self.decoder_cell, beam_width, output_layer=self.output_layer,
+                                           length_penalty_weight=length_penalty_weight,
+                                           maximum_iterations=maximum_iterations)
+            outputs, final_state, lengths = decoder(embeddings, start_tokens=start_tokens, end_token=EOS_ID,
+                                                    initial_state=initial_state)
+            ids, lengths = outputs.predicted_ids[:, :, 0], lengths[:, 0]  # the best beam
+            alignments = decoder.alignment_history(final_state)[:, 0] if self.attention_type else None
+        elif method in ("greedy", "sample"):
+            sampler = cl.GreedyEmbeddingSampler() if method == "greedy" else \
+                cl.SampleEmbeddingSampler(softmax_temperature=temperature, seed=seed)
+            decoder = cl.BasicDecoder(self.decoder_cell, sampler, output_layer=self.output_layer,
+                                      maximum_iterations=maximum_iterations)
+            outputs, final_state, lengths = decoder(embeddings, start_tokens=start_tokens, end_token=EOS_ID,
+                                                    initial_state=self.decoder_start(memory, source_length, state))
+            ids = outputs.sample_id
+            alignments = cl.alignment_history_batch_major(final_state) if self.attention_type else None
+        else:
+            raise ValueError(f"`method` must be 'greedy', 'beam' or 'sample', got {method!r}")
+        return (ids.numpy().astype(np.int64), lengths.numpy().astype(np.int64),
+                None if alignments is None else alignments.numpy())
+
+
+# -- training --------------------------------------------------------------------------------------
+
+class Evaluation(NamedTuple):
+    """Held-out loss: ``nll`` per token (nats), ``perplexity = exp(nll)``, the ``tokens`` counted."""
+
+    nll: float
+    perplexity: float
+    tokens: int
+
+
+def _tensors(batch: Batch):
+    return tuple(tf.constant(a, tf.int32) for a in batch)
+
+
+class Trainer:
+    """Adam with gradient clipping on the masked loss; the step is one ``tf.function`` (traced once).
+
+    Args:
+      model: a ``Seq2SeqChatbot``.
+      learning_rate: Adam's step size.
+      clip_norm: the gradients are scaled down together when their global norm exceeds it.
+      num_sampled: None for the full softmax, or the number of sampled classes of a sampled softmax.
+      seed: the sampled softmax's seed.
+    """
+
+    def __init__(self, model: Seq2SeqChatbot, learning_rate: float = 3e-3, clip_norm: float = 5.0,
+                 num_sampled: Optional[int] = None, seed: int = 0):
+        self.model, self.clip_norm, self.num_sampled, self.seed = model, float(clip_norm), num_sampled, seed
+        self.optimizer = keras.optimizers.Adam(learning_rate)
+        spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32),
+                tf.TensorSpec([None], tf.int32)]
+        self._train = tf.function(self._train_step, input_signature=spec)
+        self._loss = tf.function(self._full_loss, input_signature=spec)
+
+    def _full_loss(self, source, source_length, decoder_input, target, target_length, training=False):
+        logits = self.model(source, source_length, decoder_input, target_length, training=training)  # (B, T, V)
+        weights = cl.sequence_mask(target_length, tf.shape(target)[1], dtype=logits.dtype)  # (B, T)
+        return cl.sequence_loss(logits, target, weights)  # mean NLL over the real tokens
+
+    def _sampled_loss(self, source, source_length, decoder_input, target, target_length, training=True):
+        outputs = self.model.decoder_outputs(source, source_length, decoder_input, target_length,
+                                             training=True)  # (B, T, A)
+        mask = tf.sequence_mask(target_length, tf.shape(target)[1])
+        layer = self.model.output_layer
+        losses = sampled_softmax_loss(tf.transpose(layer.kernel), layer.bias,  # weights [V, A]
+                                      tf.boolean_mask(target, mask)[:, None], tf.boolean_mask(outputs, mask),
+                                      self.num_sampled, layer.units, seed=self.seed)
+        return tf.reduce_mean(losses)
+
+    def _train_step(self, source, source_length, decoder_input, target, target_length):
+        loss_fn = self._full_loss if self.num_sampled is None else self._sampled_loss
+        with tf.GradientTape() as tape:
+            loss = loss_fn(source, source_length, decoder_input, target, target_length, training=True)
+        variables = self.model.trainable_variables
+        gradients, norm = tf.clip_by_global_norm(tape.gradient(loss, variables), self.clip_norm)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return loss, norm
+
+    def train_step(self, batch: Batch) -> float:
+        """One optimizer step on a ``Batch``; returns its training loss."""
+        loss, _ = self._train(*_tensors(batch))
+        return float(loss)
+
+    def loss(self, batch: Batch) -> float:
+        """The full-softmax masked mean NLL of a batch (no update)."""
+        return float(self._loss(*_tensors(batch)))
+
+    def evaluate(self, batches: List[Batch]) -> Evaluation:
+        """Per-token NLL and perplexity over ``batches`` (every real token counts once)."""
+        total, tokens = 0.0, 0
+        for batch in batches:
+            n = int(batch.target_length.sum())
+            total += self.loss(batch) * n
+            tokens += n
+        if not tokens:
+            raise ValueError("`batches` hold no tokens")
+        return Evaluation(total / tokens, float(np.exp(total / tokens)), tokens)
+
+
+# -- replies ----------------------------------------------------------------------------------------
+
+class Chatbot(ChatbotBase):
+    """A model and its tokenizer, answering text (see ``course_lib.common.chat.ChatbotBase``).
+
+    ``bot.reply("hello")``, ``bot.replies(prompts, method="beam", beam_width=4, length_penalty_weight=1.0)``,
+    ``bot.replies(prompts, method="sample", temperature=0.7, seed=0)``.
+    """
+
+    def __init__(self, model: Seq2SeqChatbot, tokenizer: SubwordTokenizer, max_prompt_tokens: int = 48,
+                 max_reply_tokens: int = 40):
+        if tokenizer.vocab_size != model.get_config()["vocab_size"]:
+            raise ValueError(f"the tokenizer has {tokenizer.vocab_size} ids but the model was built for "
+                             f"{model.get_config()['vocab_size']}: use the tokenizer it was trained with")
+        super().__init__(tokenizer, max_prompt_tokens, max_reply_tokens)
+        self.model = model
+
+    def _decode(self, sources, method, **options) -> List[Decoded]:
+        lengths = np.array([len(s) for s in sources])
+        ids, reply_lengths, alignments = self.model.decode(pad(sources, self.tokenizer.pad_id), lengths, method,
+                                                           maximum_iterations=self.max_reply_tokens, **options)
+        out = []
+        for b, n in enumerate(reply_lengths):
+            a = None if alignments is None else alignments[b, :n, :lengths[b]]
+            out.append(Decoded([int(i) for i in ids[b, :n]], a))
+        return out
+
+
+# -- checkpoints ------------------------------------------------------------------------------------
+
+def save_checkpoint(directory, model: Seq2SeqChatbot, tokenizer: SubwordTokenizer):
+    """Save the weights (Keras ``.weights.h5``), the tokenizer and the config into ``directory``.
+
+    New files first, then one atomic rename of ``checkpoint.json`` (``course_lib.common.checkpoint``):
+    a failure leaves the checkpoint already there intact.
+    """
+    if tokenizer.vocab_size != model.get_config()["vocab_size"]:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} ids, the model {model.get_config()['vocab_size']}")
+    return write_checkpoint(directory, "tf", model.get_config(), {
+        "model": (WEIGHTS_SUFFIX, lambda path: model.save_weights(str(path))),
+        "tokenizer": (".model", tokenizer.save),
+    })
+
+
+def load_checkpoint(directory):
+    """``(model, tokenizer)`` from ``save_checkpoint``'s folder, every file checked first.
+
+    Raises ``FileNotFoundError`` (no checkpoint) or ``CheckpointError`` (naming the broken file).
+    """
+    config, paths = read_checkpoint(directory, "tf", ["model", "tokenizer"])
+    try:
+        model = Seq2SeqChatbot(**config)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{directory}: the saved config cannot build a model ({exc})") from None
+    try:
+        model.load_weights(str(paths["model"]))
+    except Exception as exc:  # h5py / Keras errors on a file that passed its checksum but does not fit
+        raise CheckpointError(f"{paths['model']} does not hold this model's weights ({type(exc).__name__}: {exc})") \
+            from None
+    try:
+        tokenizer = SubwordTokenizer.load(paths["tokenizer"])
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from None
+    if tokenizer.vocab_size != config["vocab_size"]:
+        raise CheckpointError(f"{paths['tokenizer']} has {tokenizer.vocab_size} ids, the model {config['vocab_size']}")
+    return model, tokenizer
+
+
+# -- sampled softmax ------------------------------------------------------------------------------------
+
+def log_uniform_candidates(num_sampled: int, num_classes: int, labels, seed: Optional[int] = None):
+    """``tf.random.log_uniform_candidate_sampler(unique=True)``: ``num_sampled`` distinct classes drawn
+    with ``p(k) = log((k + 2) / (k + 1)) / log(V + 1)``, and their expected counts.
+
+    Returns ``(sampled [num_sampled], true_expected_count [N, 1], sampled_expected_count [num_sampled])``.
+    """
+    return tf.random.log_uniform_candidate_sampler(tf.cast(labels, tf.int64), 1, num_sampled, True, num_classes,
+                                                   seed=seed)
+
+
+def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled: int, num_classes: int,
+                         sampled_values=None, remove_accidental_hits: bool = True, seed: Optional[int] = None):
+    """The softmax loss over the true class and ``num_sampled`` sampled classes only.
+
+    ``tf.nn.sampled_softmax_loss`` (one true class): the log-uniform (Zipf) sampler draws distinct
+    classes, each logit is corrected by ``- log(expected count)``, and a sample equal to the true
+    class is masked out.
+
+    Args:
+      weights: ``[V, A]`` output weights (a Keras ``Dense`` kernel transposed); biases: ``[V]``.
+      labels: ``[N, 1]`` int true classes; inputs: ``[N, A]``.
+      num_sampled, num_classes: how many classes to sample, out of V.
+      sampled_values: ``(sampled [num_sampled], true_expected_count [N, 1], sampled_expected_count
+        [num_sampled])`` to use instead of sampling (the PyTorch twin takes the same).
+      remove_accidental_hits, seed: as TensorFlow's.
+
+    Returns:
+      ``[N]`` per-example losses.
+    """
+    labels = tf.cast(labels, tf.int64)
+    return tf.nn.sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_classes,
+                                      sampled_values=sampled_values, remove_accidental_hits=remove_accidental_hits,
+                                      seed=seed)

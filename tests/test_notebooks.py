@@ -1,0 +1,208 @@
+"""The chapter notebooks as committed: pairs, headers, clean outputs, checked cells, solutions.
+
+nbval (``--nbval-lax`` in pyproject.toml) re-runs every notebook and compares the cells marked
+``# NBVAL_CHECK_OUTPUT``; these tests read the committed files: what a learner opens must be
+a clean run, the same lesson in both frameworks, and what it promises must hold.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+FRAMEWORKS = {"tf": "TensorFlow", "torch": "PyTorch"}
+OTHER = {"tf": "torch", "torch": "tf"}
+SETUP = '''# Setup: in Colab this installs course_lib; locally, requirements.txt already did.
+import sys
+if "google.colab" in sys.modules:
+    %pip install -q "git+https://github.com/seq2seq-course/seq2seq-decoding@main"'''
+BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+         "(https://colab.research.google.com/github/seq2seq-course/seq2seq-decoding/blob/main/notebooks/{path})")
+#: framework logging that must never reach a committed output
+LOG_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
+    r"|.*(oneDNN custom operations|cuda_dlopen|Unable to register cu|cpu_feature_guard|TF-TRT))", re.M)
+#: what a notebook of one framework must not import
+FOREIGN_IMPORTS = {
+    "tf": re.compile(r"^\s*(import|from)\s+torch\b|course_lib\.torch|from course_lib import torch", re.M),
+    "torch": re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b|course_lib\.tf\b|from course_lib import tf\b",
+                        re.M),
+}
+
+
+def chapter_notebooks(fw):
+    return sorted((NOTEBOOKS / fw).glob("[0-9][0-9]_*.ipynb"))
+
+
+CHAPTERS = sorted({p.name for fw in FRAMEWORKS for p in chapter_notebooks(fw)})
+ALL = [p for fw in FRAMEWORKS for p in chapter_notebooks(fw)]
+IDS = [f"{p.parent.name}/{p.stem}" for p in ALL]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def headings(nb, fw):
+    """Markdown heading lines outside code blocks, with the framework's name made neutral."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line in cell.source.splitlines():
+            if line.startswith("```"):
+                fenced = not fenced
+            elif not fenced and re.match(r"#{1,6} ", line):
+                out.append(line.replace(FRAMEWORKS[fw], "{framework}"))
+    return out
+
+
+def outputs_text(cell):
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+        elif out.get("output_type") == "error":
+            parts.append("\n".join(out.get("traceback", [])))
+    return "".join(parts)
+
+
+# -- pairs ------------------------------------------------------------------------------------
+
+def test_there_are_chapter_notebooks():
+    assert {"01_dynamic_rnn.ipynb", "02_dynamic_decode.ipynb", "03_custom_wrapper.ipynb"} <= set(CHAPTERS)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_each_chapter_is_a_pair_with_the_same_headings(name):
+    paths = {fw: NOTEBOOKS / fw / name for fw in FRAMEWORKS}
+    missing = [str(p.relative_to(ROOT)) for p in paths.values() if not p.exists()]
+    assert not missing, f"the twin is missing: {missing}"
+    tf_h, torch_h = (headings(read(paths[fw]), fw) for fw in FRAMEWORKS)
+    assert tf_h == torch_h
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_parity_cells_print_the_same_in_both_frameworks(name):
+    """Cells tagged ``parity`` load the same NumPy weights in both frameworks: equal outputs."""
+    cells = {fw: [c for c in read(NOTEBOOKS / fw / name).cells if "parity" in c.metadata.get("tags", [])]
+             for fw in FRAMEWORKS}
+    assert len(cells["tf"]) == len(cells["torch"])
+    for tf_cell, torch_cell in zip(cells["tf"], cells["torch"]):
+        assert outputs_text(tf_cell) and outputs_text(tf_cell) == outputs_text(torch_cell)
+
+
+# -- header and imports -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_header_title_badge_setup_and_imports(path):
+    fw, nb = path.parent.name, read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    assert re.match(rf"# Chapter {int(path.name[:2])} · .+ \({FRAMEWORKS[fw]}\)\n", first.source), first.source[:80]
+    assert BADGE.format(path=f"{fw}/{path.name}") in first.source
+    assert nb.cells[1].cell_type == "code" and nb.cells[1].source == SETUP
+    imports = nb.cells[2].source
+    assert nb.cells[2].cell_type == "code"
+    first_import = next(line for line in imports.splitlines() if line.startswith(("import", "from")))
+    assert first_import.startswith(f"from course_lib import {fw} as cl"), "the backend goes first (log level)"
+    assert "cl.set_seed(0)" in imports
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_a_notebook_imports_only_its_own_framework(path):
+    fw = path.parent.name
+    code = "\n".join(c.source for c in read(path).cells if c.cell_type == "code")
+    found = FOREIGN_IMPORTS[fw].search(code)
+    assert found is None, f"{path.name} imports the other framework: {found.group(0)!r}"
+
+
+# -- committed outputs --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_outputs_are_one_clean_run(path):
+    """Every code cell ran, in order, once; no errors, no stderr, no framework log lines."""
+    code = [c for c in read(path).cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "not one top-to-bottom run"
+    for i, cell in enumerate(code, 1):
+        for out in cell.outputs:
+            where = f"{path.name}, code cell {i}"
+            assert out.output_type != "error", f"{where}: {out.get('ename')}: {out.get('evalue')}"
+            assert not (out.output_type == "stream" and out.name == "stderr"), f"{where}: stderr {out.text[:300]!r}"
+        text = outputs_text(cell)
+        assert "Traceback" not in text, f"{path.name}, code cell {i}: a traceback"
+        assert not LOG_NOISE.search(text), f"{path.name}, code cell {i}: log noise {LOG_NOISE.search(text).group(0)!r}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_at_least_three_checked_cells_with_outputs(path):
+    checked = [c for c in read(path).cells if c.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in c.source]
+    assert len(checked) >= 3, f"{path.name}: {len(checked)} cells marked # NBVAL_CHECK_OUTPUT"
+    assert all(outputs_text(c).strip() for c in checked), "a checked cell with no output checks nothing"
+
+
+# -- sources, exercises and solutions -----------------------------------------------------------
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("notebook_build", NOTEBOOKS / "src" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]_*.txt"))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
+def test_notebooks_match_their_source(source):
+    """Edit notebooks/src/NN_name.txt, then run notebooks/src/build.py --execute (figures included)."""
+    build = _build_module()
+    for fw in FRAMEWORKS:
+        built = build.notebook_for(source, fw)
+        committed = read(NOTEBOOKS / fw / f"{source.stem}.ipynb")
+        assert build.same_cells(built, committed), f"notebooks/{fw}/{source.stem}.ipynb is out of date"
+
+
+CHECKER_CALL = re.compile(r"^ex\.(check_\w+)\((\w+)\)", re.M)
+EX_IMPORT = re.compile(r"^from course_lib\.(?:tf|torch) import (\w+) as ex\b", re.M)
+
+
+def _exercises(path):
+    return [m.groups() for c in read(path).cells if c.cell_type == "code" for m in CHECKER_CALL.finditer(c.source)]
+
+
+def _exercises_module(path):
+    """The module a notebook imports as ``ex`` (``exercises`` for chapters 1-3)."""
+    code = "\n".join(c.source for c in read(path).cells if c.cell_type == "code")
+    found = EX_IMPORT.search(code)
+    return found.group(1) if found else "exercises"
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_exercises_have_a_checker_and_a_passing_solution(path, capsys):
+    """Every ``ex.check_x(name)`` of a notebook has ``name`` in notebooks/solutions/<fw>/<chapter>.py,
+    and the checker accepts it."""
+    fw, calls = path.parent.name, _exercises(path)
+    if int(path.name[:2]) <= 3:
+        assert len(calls) >= 3, f"{path.name}: {len(calls)} exercises with a checker"
+    if not calls:
+        pytest.skip("no exercise checkers in this notebook")
+    solution_file = NOTEBOOKS / "solutions" / fw / f"{path.stem}.py"
+    assert solution_file.exists(), f"no solutions file {solution_file.relative_to(ROOT)}"
+    spec = importlib.util.spec_from_file_location(f"nb_solutions_{fw}_{path.stem}", solution_file)
+    solutions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solutions)
+    exercises = importlib.import_module(f"course_lib.{fw}.{_exercises_module(path)}")
+    for checker, name in calls:
+        assert hasattr(solutions, name), f"{solution_file.name} has no {name}"
+        result = getattr(exercises, checker)(getattr(solutions, name))
+        assert result, result.message
