@@ -61,6 +61,7 @@ class Candidate:
     reps: int = 1
     first_call_s: float = float("nan")
     optional: bool = False  # a failure skips it (attention, beam search) instead of failing the run
+    traced: bool = False  # a tf.function: its first call traces, so it always gets a second warm-up call
     output: object = None  # what the last warm-up call returned (for the checks)
     samples: list = dataclasses.field(default_factory=list)
 
@@ -98,7 +99,7 @@ def environment(threads_note: str = "") -> dict:
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "loadavg_start": _loadavg(),
         "env_vars": {k: os.environ[k] for k in (
-            "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+            "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
             "TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL", "CUDA_VISIBLE_DEVICES") if k in os.environ},
     }
     try:
@@ -118,8 +119,15 @@ def _loadavg():
         return None
 
 
+#: an untraced candidate whose first call took longer than this gets no further warm-up calls
+SLOW_FIRST_CALL_S = 2.0
+
+
 def warm_up(candidates, warmup: int, min_time: float, log=print) -> dict:
     """Call each candidate ``warmup`` times (>= 1); set ``first_call_s``, ``reps`` and ``output``.
+
+    To keep the run short, an eager candidate whose first call took over ``SLOW_FIRST_CALL_S``
+    (beam search) is warm after that one call; a traced one (``tf.function``) always gets two.
 
     An optional candidate that raises is dropped from ``candidates`` (in place); returns
     ``{key: one-line error}`` for those. A required one that raises propagates the error.
@@ -130,7 +138,12 @@ def warm_up(candidates, warmup: int, min_time: float, log=print) -> dict:
             t0 = time.perf_counter()
             c.output = c.fn()
             c.first_call_s = last = time.perf_counter() - t0
-            for _ in range(max(warmup, 1) - 1):
+            extra = max(warmup, 1) - 1
+            if not c.traced and c.first_call_s > SLOW_FIRST_CALL_S:
+                extra = 0
+            elif c.traced:
+                extra = max(extra, 1)
+            for _ in range(extra):
                 t0 = time.perf_counter()
                 c.output = c.fn()
                 last = time.perf_counter() - t0

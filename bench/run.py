@@ -22,6 +22,18 @@ if __package__ in (None, ""):  # `python bench/run.py`: make `bench` and `course
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
+# PyTorch's OpenMP threads spin while they wait (GNU OpenMP's default). On a 2-core machine
+# that other processes keep busy, a spinning thread takes the core its partner needs, and a
+# torch step gets 3-30x slower at random. PASSIVE lets waiting threads sleep: on the shared
+# machine it turned a 93 s torch run into 14 s with 10x narrower min..max. It only applies
+# if set before torch is first imported; the environment line says what was in effect.
+_OMP_NOTE = "from the environment" if "OMP_WAIT_POLICY" in os.environ else ""
+if not _OMP_NOTE and "torch" not in sys.modules:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    _OMP_NOTE = "set by the bench (override: OMP_WAIT_POLICY=ACTIVE python -m bench)"
+elif not _OMP_NOTE:
+    _OMP_NOTE = "not set (torch was imported before the bench)"
+
 from bench import harness  # noqa: E402
 from bench.harness import Shapes  # noqa: E402
 
@@ -63,7 +75,7 @@ def run_bench(shapes: Shapes | None = None, backends=BACKENDS, passes: int = 5, 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     t_start = time.perf_counter()
     result = {
-        "env": harness.environment(str(threads) if threads else ""),
+        "env": dict(harness.environment(str(threads) if threads else ""), omp_wait_policy=_OMP_NOTE),
         "config": {"shapes": dataclasses.asdict(shapes),
                    "backends": list(backends), "passes": passes, "warmup": warmup, "min_time_s": min_time,
                    "threads": threads},
@@ -155,6 +167,8 @@ def format_report(result: dict) -> str:
         threads.append(f"torch {env['torch_threads']} threads (inter-op {env['torch_interop_threads']})")
     if env.get("env_vars"):
         threads.append("env " + " ".join(f"{k}={v}" for k, v in env["env_vars"].items()))
+    if env.get("omp_wait_policy"):
+        threads.append(f"OMP_WAIT_POLICY {env['omp_wait_policy']}")
     add("threads: " + "; ".join(threads))
     add(f"method: warm-up {cfg['warmup']} call(s) per candidate before timing (the first traces the "
         f"tf.function); {cfg['passes']} interleaved passes (order rotated each pass); a sample = enough "
@@ -218,7 +232,8 @@ def _jsonable(x):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help=f"short smoke run: {QUICK['passes']} passes, {QUICK['warmup']} warm-up call, one call per sample")
+                        help=f"short smoke run: {QUICK['passes']} passes, {QUICK['warmup']} warm-up call, "
+                             "one call per sample")
     parser.add_argument("--backend", choices=("tf", "torch", "all"), default="all")
     parser.add_argument("--passes", type=int, help=f"timed passes (default {DEFAULT['passes']})")
     parser.add_argument("--warmup", type=int, help=f"warm-up calls per candidate (default {DEFAULT['warmup']})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench.harness import (  # noqa: E402
     END, START, Candidate, RatioSpec, check_outputs, describe_error, make_data,
@@ -50,6 +50,7 @@ def build(shapes, modes=MODES, log=print):
     import tensorflow as tf
 
     from course_lib import tf as cl
+    from course_lib.common import nest
 
     s, d = shapes, make_data(shapes)
     B, T, V, E, H, W = s.batch, s.tgt_len, s.vocab, s.embed, s.units, s.beam_width
@@ -178,7 +179,9 @@ def build(shapes, modes=MODES, log=print):
     def attention_cell(beam):
         # The memory given here is set up again inside every timed call (its keys are part of
         # the decode's cost); the constructors need it (the wrapper's state_size reads it).
-        mem, lengths = (cl.tile_batch(memory, W), cl.tile_batch(memory_lengths, W)) if beam else (memory, memory_lengths)
+        mem, lengths = memory, memory_lengths
+        if beam:
+            mem, lengths = cl.tile_batch(memory, W), cl.tile_batch(memory_lengths, W)
         mechanism = cl.BahdanauAttention(H, mem, memory_sequence_length=lengths)
         cell = cl.AttentionWrapper(cl.LSTMCell(H), mechanism, attention_layer_size=H, alignment_history=True)
         return mechanism, cell
@@ -211,8 +214,7 @@ def build(shapes, modes=MODES, log=print):
             return {"ids": outputs.predicted_ids, "lengths": lengths, "state": _tensors(final_state)}
         return run
 
-    def _tensors(structure):
-        from course_lib.common import nest
+    def _tensors(structure):  # every tensor of a state (TensorArrays stacked), so nothing is pruned
         return [x.stack() if isinstance(x, tf.TensorArray) else x for x in nest.flatten(structure)
                 if isinstance(x, (tf.Tensor, tf.TensorArray))]
 
@@ -230,13 +232,12 @@ def build(shapes, modes=MODES, log=print):
             return
         if mode == "function":
             fn = tf.function(fn)
-        candidates.append(Candidate(key, label, fn, optional=optional))
+        candidates.append(Candidate(key, label, fn, optional=optional, traced=mode == "function"))
 
     for mode in modes:
         m, ml = f"tf.{mode}", MODE_LABEL[mode]
-        fused_label = "keras.layers.LSTM + Dense + loss (fused layer)"
         add(mode, "train", "cl", "cl BasicDecoder(TrainingSampler) fast path", cl_train)
-        add(mode, "train", "fused_layer", fused_label, keras_lstm_train)
+        add(mode, "train", "fused_layer", "keras.layers.LSTM + Dense + loss (fused layer)", keras_lstm_train)
         add(mode, "train", "hand_loop", "hand tf.while_loop (LSTM math, Dense per step)", hand_train)
         add(mode, "train", "cl_ragged", "cl BasicDecoder, ragged lengths + impute_finished",
             lambda: cl_train(True))

@@ -23,7 +23,8 @@ def environment() -> dict:
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "torch_cuda": torch.cuda.is_available(),
-        "torch_parallel": torch.__config__.parallel_info().splitlines()[:3],
+        "torch_parallel_backend": next((ln.split(":", 1)[1].strip() for ln in torch.__config__.parallel_info().splitlines()
+                                        if ln.startswith("ATen parallel backend")), "?"),
     }
 
 
@@ -157,7 +158,9 @@ def build(shapes, modes=MODES, log=print):
     def attention_cell(beam):
         # The memory given here is set up again inside every timed call (its keys are part of
         # the decode's cost); the constructors need it (the wrapper's state_size reads it).
-        mem, lengths = (cl.tile_batch(memory, W), cl.tile_batch(memory_lengths, W)) if beam else (memory, memory_lengths)
+        mem, lengths = memory, memory_lengths
+        if beam:
+            mem, lengths = cl.tile_batch(memory, W), cl.tile_batch(memory_lengths, W)
         mechanism = cl.BahdanauAttention(H, mem, memory_sequence_length=lengths)
         cell = cl.AttentionWrapper(cl.LSTMCell(H), mechanism, attention_layer_size=H, alignment_history=True)
         return mechanism, cell

@@ -66,9 +66,13 @@ def _layer(cell, x, valid, state):
         return h, h
 
     outputs_ta = tf.TensorArray(x.dtype, size=T, element_shape=tf.TensorShape([x.shape[1], cell.units]))
+    if tf.executing_eagerly():
+        read = xw.__getitem__
+    else:  # in a graph, slicing xw[t] would make every step's gradient a full [T, B, G*H] tensor
+        read = tf.TensorArray(xw.dtype, size=T).unstack(xw).read
 
     def body(t, outputs_ta, state):
-        out, new_state = step(xw[t], state)
+        out, new_state = step(read(t), state)
         if valid is not None:
             v = valid[t]
             out = tf.where(v, out, tf.zeros_like(out))

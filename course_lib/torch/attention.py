@@ -233,7 +233,7 @@ def _additive_score(processed_query, keys, attention_v, attention_g=None, attent
     if attention_g is not None:
         v = attention_g * v * torch.rsqrt(torch.sum(v * v))
         hidden = hidden + attention_b
-    return torch.sum(v * torch.tanh(hidden), dim=2)
+    return torch.matmul(torch.tanh(hidden), v)  # (B, T, U) @ (U,) -> (B, T)
 
 
 def _multiplicative_score(query, keys, attention_g=None):

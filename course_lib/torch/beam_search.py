@@ -99,9 +99,21 @@ def _get_scores(log_probs, sequence_lengths, length_penalty_weight, coverage_pen
 
 
 def _top_k(scores, k):
-    """The ``k`` largest per row, ties to the lower index (as ``tf.math.top_k``): a stable sort."""
-    values, indices = torch.sort(scores, dim=-1, descending=True, stable=True)
-    return values[:, :k], indices[:, :k]
+    """The ``k`` largest per row, ties to the lower index (as ``tf.math.top_k``).
+
+    ``torch.topk`` does not promise which of equal values it returns, and a full stable sort of
+    ``[B, W * V]`` per step is slow, so: find the k-th largest value, keep everything above it
+    plus the lowest-index ties, and stable-sort only those k.
+    """
+    kth = torch.topk(scores, k, dim=-1).values[:, -1:]  # (B, 1)
+    above = scores > kth
+    ties = scores == kth
+    missing = k - above.sum(dim=-1, keepdim=True)  # how many ties to keep, lowest index first
+    keep = above | (ties & (torch.cumsum(ties.to(torch.int32), dim=-1) <= missing))
+    indices = keep.nonzero()[:, 1].reshape(scores.shape[0], k)  # (B, k), in index order
+    values = scores.gather(1, indices)
+    order = torch.sort(values, dim=-1, descending=True, stable=True).indices
+    return values.gather(1, order), indices.gather(1, order)
 
 
 def _attention_states(cell_state):
