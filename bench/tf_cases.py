@@ -186,15 +186,16 @@ def build(shapes, modes=MODES, log=print):
         cell = cl.AttentionWrapper(cl.LSTMCell(H), mechanism, attention_layer_size=H, alignment_history=True)
         return mechanism, cell
 
-    def att_greedy():
+    def att_greedy(rows=1):
+        """Attention greedy decode; ``rows=W`` runs it on B x W rows (beam search's arithmetic)."""
         emb, out = embedding(), dense()
-        mechanism, cell = attention_cell(beam=False)
+        mechanism, cell = attention_cell(beam=rows > 1)
         decoder = cl.BasicDecoder(cell, cl.GreedyEmbeddingSampler(), out, maximum_iterations=T)
 
         def run():
-            mechanism.setup_memory(memory, memory_sequence_length=memory_lengths)
-            state = cell.get_initial_state(batch_size=B, dtype=tf.float32).clone(cell_state=[h0, c0])
-            outputs, final_state, lengths = decoder(emb.embeddings, start_tokens=start, end_token=END,
+            mechanism.setup_memory(cl.tile_batch(memory, rows), memory_sequence_length=cl.tile_batch(memory_lengths, rows))
+            state = cell.get_initial_state(batch_size=B * rows, dtype=tf.float32).clone(cell_state=cl.tile_batch([h0, c0], rows))
+            outputs, final_state, lengths = decoder(emb.embeddings, start_tokens=cl.tile_batch(start, rows), end_token=END,
                                                     initial_state=state)
             return {"logits": outputs.rnn_output, "ids": outputs.sample_id, "lengths": lengths,
                     "alignments": final_state.alignment_history.stack()}
@@ -260,6 +261,7 @@ def build(shapes, modes=MODES, log=print):
             continue
         for name, label, factory in (
                 ("greedy", "cl Bahdanau + AttentionWrapper greedy", att_greedy),
+                ("greedy_bw", f"cl attention greedy on B x {W} rows (beam's arithmetic)", lambda: att_greedy(W)),
                 ("beam", f"cl BeamSearchDecoder W={W} + attention", att_beam)):
             add(mode, "attention", name, label, factory, optional=True)
         specs += [
@@ -267,6 +269,8 @@ def build(shapes, modes=MODES, log=print):
                       f"{m}.attention.greedy", f"{m}.greedy.cl", 2.0),
             RatioSpec(f"{m}.attention.beam/greedy", f"{ml}: beam-{W} + attention / attention greedy",
                       f"{m}.attention.beam", f"{m}.attention.greedy", 3.5),
+            RatioSpec(f"{m}.attention.beam/greedy_bw", f"{ml}: beam-{W} + attention / attention greedy on B x {W} rows",
+                      f"{m}.attention.beam", f"{m}.attention.greedy_bw"),
         ]
 
     def check(outputs):
