@@ -25,7 +25,7 @@ ATTENTION_EDGE = "#a33b78"
 
 def sampler_step():
     """One BasicDecoder step with the sampler's three calls, and what four samplers answer."""
-    fig, ax = canvas(12.0, 6.0)
+    fig, ax = canvas(12.2, 6.0)
     y = 4.1
     label(ax, 0.7, y + 0.25, "inputs", size=11)
     label(ax, 0.7, y - 0.1, "[B, D]", size=9)
@@ -52,9 +52,10 @@ def sampler_step():
         ("TrainingSampler", "argmax (recorded only)", "the ground truth inputs[:, t + 1]", "t + 1 >= sequence_length"),
         ("GreedyEmbeddingSampler", "argmax", "embedding(sample_ids)", "sample_ids == end_token"),
         ("InferenceSampler", "sample_fn(outputs)", "next_inputs_fn(sample_ids)", "end_fn(sample_ids)"),
-        ("ScheduledOutputTraining", "a coin per row", "coin ? own output : ground truth", "t + 1 >= sequence_length"),
+        ("ScheduledOutputTrainingSampler", "a coin per row", "coin ? own output : ground truth",
+         "t + 1 >= sequence_length"),
     ]
-    xs = [0.2, 3.1, 5.75, 9.35]
+    xs = [0.2, 3.75, 6.1, 9.6]
     heads = ["sampler", "sample", "next input", "finished"]
     for x, head in zip(xs, heads):
         ax.text(x, 1.75, head, fontsize=9.5, weight="bold", color=TEXT, va="center")
@@ -150,7 +151,7 @@ def beam_layout():
         for w in range(3):
             ax.add_patch(Rectangle((6.5 + w * 1.3, 2.3 - i * 0.9), 1.2, 0.7, fc=colors[name], ec=CELL_EDGE))
             label(ax, 7.1 + w * 1.3, 2.65 - i * 0.9, f"{name}, beam {w}", size=9)
-    label(ax, 5.5, 0.35, "each row's copies sit next to each other (a, a, a, b, b, b): "
+    label(ax, 5.5, -0.15, "each row's copies sit next to each other (a, a, a, b, b, b): "
           "tile the memory, its lengths and the initial state the same way", size=10, style="italic")
     save(fig, "beam_layout.png")
 
@@ -160,7 +161,7 @@ def attention_step():
     fig, ax = canvas(12.4, 4.6)
     y = 2.6
     box(ax, 1.0, y, 1.5, 0.8, "cell output\n(query)", size=9.5)
-    label(ax, 1.0, y - 0.65, "[B, H]", size=9)
+    label(ax, 0.85, y - 0.65, "[B, H]", size=9)
     arrow(ax, (1.75, y), (2.45, y))
     box(ax, 3.25, y, 1.5, 0.8, "score", face=ATTENTION, edge=ATTENTION_EDGE, size=10)
     label(ax, 3.25, y - 0.65, "[B, S]", size=9)
@@ -169,20 +170,20 @@ def attention_step():
     arrow(ax, (4.0, y), (4.7, y))
     box(ax, 5.5, y, 1.5, 0.8, "softmax\n(masked)", face=ATTENTION, edge=ATTENTION_EDGE, size=10)
     arrow(ax, (6.25, y), (6.95, y))
-    label(ax, 6.6, y + 0.35, "alignments", size=8.5)
+    label(ax, 6.6, y + 0.6, "alignments", size=8.5)
     label(ax, 6.6, y - 0.65, "[B, S]", size=9)
     box(ax, 7.75, y, 1.5, 0.8, "weighted\nsum", face=ATTENTION, edge=ATTENTION_EDGE, size=10)
     box(ax, 7.75, 4.1, 2.0, 0.6, "memory [B, S, D]", face=PAD, edge="#888888", size=9)
     arrow(ax, (7.75, 3.8), (7.75, 3.0))
     arrow(ax, (8.5, y), (9.2, y))
-    label(ax, 8.85, y + 0.35, "context", size=8.5)
+    label(ax, 8.85, y + 0.6, "context", size=8.5)
     label(ax, 8.85, y - 0.65, "[B, D]", size=9)
     box(ax, 10.1, y, 1.6, 0.8, "attention layer\n[cell out, context]", face=LAYER, edge=LAYER_EDGE, size=8.5)
     arrow(ax, (10.9, y), (11.5, y))
     label(ax, 11.9, y + 0.2, "attention", size=9)
     label(ax, 11.9, y - 0.15, "[B, A]", size=9)
-    arrow(ax, (1.0, y - 0.4), (1.0, 1.0), style="-", color="#666666")
-    arrow(ax, (1.0, 1.0), (10.1, 1.0), style="-", color="#666666")
+    arrow(ax, (1.5, y - 0.4), (1.5, 1.0), style="-", color="#666666")
+    arrow(ax, (1.5, 1.0), (10.1, 1.0), style="-", color="#666666")
     arrow(ax, (10.1, 1.0), (10.1, y - 0.4), color="#666666")
     label(ax, 5.5, 0.75, "the cell output joins the context in the attention layer (attention_layer_size=A; "
           "without it the attention is the context)", size=9, color="#555555")

@@ -1,4 +1,4 @@
-"""English-French sentence pairs written for this course (about 500 short pairs).
+"""English-French sentence pairs written for this course (500 by default, up to about 17,000).
 
 The pairs are this course's own work, under the course's licence (Apache-2.0); no corpus was
 copied. About sixty everyday phrases are written out below; the rest are made by a small
@@ -7,7 +7,8 @@ before or after the noun as French places it), the same negated (``ne ... pas``,
 and as a question (``est-ce que``), and "the N is ADJ" (agreement in gender). Which
 combinations are kept is fixed by a SHA-256 hash, so the list is the same everywhere.
 
-    pairs = en_fr_pairs()     # [("i see the red car.", "je vois la voiture rouge."), ...]
+    pairs = en_fr_pairs()     # 500 pairs: [("i see the red car.", "je vois la voiture rouge."), ...]
+    pairs = en_fr_pairs(2000) # the same 500 and 1,500 more from the grammar
     python -m course_lib.common.en_fr > en_fr.tsv   # the pairs as a TSV file
 
 French typography puts a space before ``?``. Lower case throughout (the tokenizer folds case).

@@ -32,7 +32,7 @@ HINTS = {
                          "a sequence's first end token, write the end token",
     # chapter 6
     "check_context": "context[n] = sum over s of alignments[n, s] * memory[n, s, :]",
-    "check_bahdanau_score": "score[b, s] = v . tanh(keys[b, s] + query[b] @ W_q)",
+    "check_bahdanau_score": "score[b, s] = (g * v / |v|) . tanh(keys[b, s] + query[b] @ query_kernel + b)",
     "check_masked_softmax": "set the scores past each row's length to a very negative number, softmax over the "
                             "last axis, then multiply by the mask so padding gets exactly 0",
 }
@@ -325,35 +325,43 @@ SCORE = dict(Q=5, U=4, B=3, S=6, seed=17)
 
 
 def bahdanau_arrays():
-    """``(query [B, Q], keys [B, S, U], query_kernel [Q, U], attention_v [U])``."""
+    """``(query [B, Q], keys [B, S, U], query_kernel [Q, U], attention_v [U], attention_g [], attention_b [U])``."""
     d = SCORE
     rng = np.random.default_rng(d["seed"])
-    return tuple(rng.standard_normal(shape).astype(np.float32) for shape in
-                 [(d["B"], d["Q"]), (d["B"], d["S"], d["U"]), (d["Q"], d["U"]), (d["U"],)])
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in
+              [(d["B"], d["Q"]), (d["B"], d["S"], d["U"]), (d["Q"], d["U"]), (d["U"],)]]
+    return (*arrays, np.float32(1.7), (0.5 * rng.standard_normal(d["U"])).astype(np.float32))
 
 
-def bahdanau_reference(query, keys, query_kernel, attention_v):
-    processed = np.asarray(query, np.float64) @ query_kernel  # (B, U)
-    return (attention_v * np.tanh(keys + processed[:, None, :])).sum(-1)  # (B, S)
+def bahdanau_reference(query, keys, query_kernel, attention_v, attention_g, attention_b, normalize=True, bias=True,
+                       squash=True):
+    """The normalized Bahdanau score ``[B, S]`` (the flags switch parts off to name the usual slips)."""
+    v = np.asarray(attention_v, np.float64)
+    if normalize:
+        v = attention_g * v / np.sqrt((v ** 2).sum())
+    hidden = np.asarray(keys, np.float64) + (np.asarray(query, np.float64) @ query_kernel)[:, None, :]
+    if bias:
+        hidden = hidden + attention_b
+    return ((np.tanh(hidden) if squash else hidden) * v).sum(-1)
 
 
-def bahdanau_mistake(got, query, keys, query_kernel, attention_v) -> Optional[str]:
-    q = np.asarray(query, np.float64) @ query_kernel
+def bahdanau_mistake(got, *arrays) -> Optional[str]:
+    """Name the usual slips of the normalized Bahdanau score (None if none matches)."""
+    got = np.asarray(got, np.float64)
     candidates = {
-        "you left out the tanh: score = v . tanh(keys + W_q query)": (attention_v * (keys + q[:, None, :])).sum(-1),
-        "you used the raw query; project it first with the query kernel [Q, U]":
-            None if query.shape[-1] != keys.shape[-1] else (attention_v * np.tanh(keys + query[:, None, :])).sum(-1),
-        "you multiplied keys and query instead of adding them (that is Luong's idea, not Bahdanau's)":
-            (attention_v * np.tanh(keys * q[:, None, :])).sum(-1),
-        "you applied softmax: the score comes before it": None,
+        "you left out the weight normalisation: use g * v / |v| instead of v": dict(normalize=False),
+        "you left out the bias b inside the tanh": dict(bias=False),
+        "you left out both the normalisation of v and the bias b": dict(normalize=False, bias=False),
+        "you left out the tanh": dict(squash=False),
     }
-    for text, value in candidates.items():
-        if value is not None and got.shape == value.shape and np.allclose(got, value, atol=1e-4):
+    for text, flags in candidates.items():
+        value = bahdanau_reference(*arrays, **flags)
+        if got.shape == value.shape and np.allclose(got, value, atol=1e-4):
             return text
-    ref = bahdanau_reference(query, keys, query_kernel, attention_v)
+    ref = bahdanau_reference(*arrays)
     e = np.exp(ref - ref.max(-1, keepdims=True))
     if got.shape == ref.shape and np.allclose(got, e / e.sum(-1, keepdims=True), atol=1e-4):
-        return "you applied softmax: the exercise asks for the score, before the softmax"
+        return "you applied the softmax: the exercise asks for the score, before the softmax"
     return None
 
 

@@ -206,6 +206,7 @@ class Trainer:
                  num_sampled: Optional[int] = None, seed: int = 0):
         self.model, self.clip_norm, self.num_sampled, self.seed = model, float(clip_norm), num_sampled, seed
         self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.optimizer.build(model.trainable_variables)  # its slots now: tf.function traces the step once
         spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32),
                 tf.TensorSpec([None], tf.int32)]

@@ -36,6 +36,10 @@ def _ints(x):
     return torch.tensor(np.asarray(x).astype(np.int64))
 
 
+def _floats(x):
+    return torch.tensor(np.asarray(x, np.float32))
+
+
 # -- chapter 4 ------------------------------------------------------------------------------
 
 class _FeedMaskReference(cl.Sampler):
@@ -252,3 +256,63 @@ def check_gather_tree(my_gather_tree) -> CheckResult:
                                   "beam = parent_ids[t, b, beam]")
         return "follows the parents back from every final beam and pads after the first end token (tfa's cases)"
     return run_check("check_gather_tree", body)
+
+
+# -- chapter 6 ------------------------------------------------------------------------------
+
+def check_context(context_vectors) -> CheckResult:
+    """Exercise: ``context_vectors(alignments [N, 20], memory [N, 20, 30]) -> contexts [N, 30]``."""
+    def body():
+        alignments, memory = common.context_arrays()
+        got = call(context_vectors, _floats(alignments), _floats(memory), what="context_vectors(alignments, memory)")
+        got = _np(got).astype(np.float64)
+        want = np.einsum("ns,nsd->nd", alignments.astype(np.float64), memory)
+        mistake = None if (got.shape == want.shape and np.allclose(got, want, atol=1e-4)) else \
+            common.context_mistake(got, alignments, memory)
+        if mistake:
+            raise Mismatch("value" if got.shape == want.shape else "shape", mistake)
+        expect_close("contexts", got, want, ("example", "depth"), atol=1e-4,
+                     hint="context[n, d] = sum over s of alignments[n, s] * memory[n, s, d]")
+        return f"contexts {list(want.shape)} from alignments {list(alignments.shape)} and memory {list(memory.shape)}"
+    return run_check("check_context", body)
+
+
+def check_bahdanau_score(normalized_bahdanau_score) -> CheckResult:
+    """Exercise: ``normalized_bahdanau_score(query, keys, query_kernel, attention_v, attention_g, attention_b) -> [B, S]``."""
+    def body():
+        arrays = common.bahdanau_arrays()
+        got = call(normalized_bahdanau_score, *[_floats(a) for a in arrays],
+                   what="normalized_bahdanau_score(query, keys, query_kernel, attention_v, attention_g, attention_b)")
+        got = _np(got).astype(np.float64)
+        want = common.bahdanau_reference(*arrays)
+        expect_shape("scores", got, want.shape, "batch, memory steps", hint="one score per (row, memory step): [B, S]")
+        if not np.allclose(got, want, atol=1e-4):
+            mistake = common.bahdanau_mistake(got, *arrays)
+            if mistake:
+                raise Mismatch("value", mistake)
+        expect_close("scores", got, want, ("row", "memory step"), atol=1e-4)
+        return "equals (g v / |v|) . tanh(keys + W_q query + b), BahdanauAttention(normalize=True)'s score"
+    return run_check("check_bahdanau_score", body)
+
+
+def check_masked_softmax(masked_softmax) -> CheckResult:
+    """Exercise: ``masked_softmax(scores [B, S], lengths [B]) -> alignments [B, S]``."""
+    def body():
+        scores, lengths = common.masked_softmax_arrays()
+        got = call(masked_softmax, _floats(scores), _ints(lengths), what="masked_softmax(scores, lengths)")
+        got = _np(got).astype(np.float64)
+        want = common.masked_softmax_reference(scores, lengths)
+        expect_shape("alignments", got, want.shape, "batch, memory steps")
+        if not np.allclose(got, want, atol=1e-5):
+            mistake = common.masked_softmax_mistake(got, scores, lengths)
+            if mistake:
+                raise Mismatch("value", mistake)
+
+        def explain(idx):
+            row, step = idx
+            if step >= lengths[row]:
+                return f"row {row} has length {lengths[row]}, so step {step} is padding and must get exactly 0"
+            return f"step {step} is inside row {row}'s length {lengths[row]}"
+        expect_close("alignments", got, want, ("row", "memory step"), atol=1e-5, explain=explain)
+        return f"exactly 0 past the lengths {lengths.tolist()} (a length-0 row included), rows sum to 1"
+    return run_check("check_masked_softmax", body)
