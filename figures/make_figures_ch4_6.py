@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_figures import (  # noqa: E402
-    CELL, CELL_EDGE, LAYER, LAYER_EDGE, PAD, SAMPLER, SAMPLER_EDGE, STATE, TEXT, HERE, Rectangle, arrow, box,
+    CELL_EDGE, LAYER, LAYER_EDGE, PAD, SAMPLER, SAMPLER_EDGE, STATE, TEXT, Rectangle, arrow, box,
     canvas, label, save,
 )
 

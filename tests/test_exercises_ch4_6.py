@@ -112,7 +112,7 @@ def _sampler_variant(bk, next_inputs):
 
 
 def test_feed_mask_sampler_one_step_late(backend):
-    cl, fw = backend.cl, backend.fw
+    fw = backend.fw
 
     def next_inputs(self, time, outputs, state, sample_ids):  # feed_sample[:, time] for step time + 1
         finished = time + 1 >= self.sequence_length
@@ -141,8 +141,6 @@ def test_feed_mask_sampler_that_ignores_the_mask_names_the_step(backend):
 
 
 def test_feed_mask_sampler_that_feeds_ids(backend):
-    fw = backend.fw
-
     def next_inputs(self, time, outputs, state, sample_ids):  # ids where the cell needs embeddings
         finished = time + 1 >= self.sequence_length
         return finished, sample_ids, state
@@ -161,7 +159,7 @@ def test_feed_mask_sampler_must_be_a_sampler(backend):
 
 def _frame_variant(bk, **changes):
     """make_frame_sampler's InferenceSampler with some of its functions or declarations replaced."""
-    cl, fw = bk.cl, bk.fw
+    cl = bk.cl
 
     def make(r, depth, silence):
         right = solution(bk, "check_frame_sampler")(r, depth, silence)

@@ -82,7 +82,7 @@ def explain_feed(mask: np.ndarray, lengths) -> Callable[[tuple], str]:
         if step >= lengths[row]:
             return f"row {row} has length {lengths[row]}, so step {step} is past its end"
         if step == 0:
-            return f"step 0 reads the first ground-truth input inputs[:, 0]"
+            return "step 0 reads the first ground-truth input inputs[:, 0]"
         if mask[row, step]:
             return (f"feed_sample[{row}, {step}] is True: step {step} must read the embedding of the token "
                     f"picked at step {step - 1}")
@@ -273,11 +273,11 @@ def gather_tree_reference(step_ids, parent_ids, end_token):
 
 
 def gather_tree_mistake(got, step_ids, parent_ids, end_token) -> Optional[str]:
+    """Name the usual slips of gather_tree: no parent following, no end-token padding (else None)."""
     got = np.asarray(got)
     if got.shape == np.shape(step_ids) and np.array_equal(got, step_ids):
         return "you returned step_ids as they are: each step's token must come from the beam the path went through"
-    # no end-token padding
-    T, B, W = np.shape(step_ids)
+    T, B, W = np.shape(step_ids)  # the right paths, without the end-token padding
     paths = np.empty_like(step_ids)
     beam = np.broadcast_to(np.arange(W), (B, W)).copy()
     rows = np.arange(B)[:, None]
@@ -286,7 +286,6 @@ def gather_tree_mistake(got, step_ids, parent_ids, end_token) -> Optional[str]:
         beam = parent_ids[t][rows, beam]
     if got.shape == paths.shape and np.array_equal(got, paths):
         return "the paths are right, but after a sequence's first end token every later token must be the end token"
-    # parent of the step after (off by one)
     return None
 
 

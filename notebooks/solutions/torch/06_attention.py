@@ -4,7 +4,7 @@ Check them:  python notebooks/solutions/torch/06_attention.py
 Load one into a notebook cell:  %load ../solutions/torch/06_attention.py
 """
 
-from course_lib import torch as cl  # noqa: F401
+from course_lib import torch as cl  # noqa: F401  (the same first line as the TensorFlow solutions)
 import torch
 
 
