@@ -11,7 +11,7 @@ import pytest
 
 from course_lib.common import chat_data as cd
 from course_lib.common.checkpoint import CheckpointError
-from course_lib.common.tokenizer import EOS_ID, SubwordTokenizer
+from course_lib.common.tokenizer import SubwordTokenizer
 from tests.conftest import BACKENDS, Backend
 
 PAIRS = [("hi", "hello there"), ("how are you", "fine thanks"), ("bye", "see you soon"),
@@ -344,3 +344,29 @@ def test_sampled_softmax_training_step_runs(backend, tokenizer):
     for _ in range(30):
         sampled = trainer.train_step(batch)
     assert np.isfinite(sampled) and trainer.loss(batch) < full_before
+
+
+def test_chat_widget_answers_what_is_typed(trained):
+    """The live widget: a value arriving in the text box (Enter) is answered and the box is cleared."""
+    pytest.importorskip("ipywidgets")
+    from course_lib.common.chat import ChatWidget
+
+    _, _, bot = trained
+    view = ChatWidget(bot)
+    view.widget  # builds the controls
+    controls = view._controls
+    controls["method"].value = "beam"
+    controls["text"].value = "bye"
+    assert controls["text"].value == ""
+    assert [r.text for r in view.history] == ["see you soon"] and view.history[0].method == "beam"
+    assert "see you soon" in controls["history"].value and controls["alignment"].children
+    controls["text"].value = "\U0001F600"
+    assert "cannot read" in view.history[-1].message and "cannot read" in controls["history"].value
+
+
+@pytest.mark.parametrize("module", ["chatbot", "sampled_softmax", "exercises_ch7"])
+def test_backends_define_the_same_public_names(module):
+    tf_mod = importlib.import_module(f"course_lib.tf.{module}")
+    torch_mod = importlib.import_module(f"course_lib.torch.{module}")
+    assert sorted(tf_mod.__all__) == sorted(torch_mod.__all__)
+    assert all(hasattr(tf_mod, n) and hasattr(torch_mod, n) for n in tf_mod.__all__)

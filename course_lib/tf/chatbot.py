@@ -9,7 +9,8 @@ same names and the same checkpoint layout (each backend reads its own weights fo
   ``tf.function`` step; ``evaluate`` gives the held-out perplexity.
 * ``Chatbot``: replies by greedy decoding, beam search or sampling, with their alignments.
 * ``save_checkpoint`` / ``load_checkpoint``: Keras ``.weights.h5`` + the tokenizer's own file.
-* ``sampled_softmax_loss``: ``tf.nn.sampled_softmax_loss`` with the twin's signature.
+* ``sampled_softmax_loss``: ``tf.nn.sampled_softmax_loss`` with the twin's signature
+  (``course_lib.tf.sampled_softmax``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from course_lib.common.chat import ChatbotBase, Decoded
 from course_lib.common.chat_data import Batch, pad
 from course_lib.common.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from course_lib.common.tokenizer import BOS_ID, EOS_ID, SubwordTokenizer
+from course_lib.tf.sampled_softmax import log_uniform_candidates, sampled_softmax_loss
 
 __all__ = ["ATTENTION_TYPES", "Seq2SeqChatbot", "reverse_padded", "Trainer", "Evaluation", "Chatbot",
            "save_checkpoint", "load_checkpoint", "CheckpointError", "log_uniform_candidates",
@@ -324,40 +326,3 @@ def load_checkpoint(directory):
     if tokenizer.vocab_size != config["vocab_size"]:
         raise CheckpointError(f"{paths['tokenizer']} has {tokenizer.vocab_size} ids, the model {config['vocab_size']}")
     return model, tokenizer
-
-
-# -- sampled softmax ------------------------------------------------------------------------------------
-
-def log_uniform_candidates(num_sampled: int, num_classes: int, labels, seed: Optional[int] = None):
-    """``tf.random.log_uniform_candidate_sampler(unique=True)``: ``num_sampled`` distinct classes drawn
-    with ``p(k) = log((k + 2) / (k + 1)) / log(V + 1)``, and their expected counts.
-
-    Returns ``(sampled [num_sampled], true_expected_count [N, 1], sampled_expected_count [num_sampled])``.
-    """
-    return tf.random.log_uniform_candidate_sampler(tf.cast(labels, tf.int64), 1, num_sampled, True, num_classes,
-                                                   seed=seed)
-
-
-def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled: int, num_classes: int,
-                         sampled_values=None, remove_accidental_hits: bool = True, seed: Optional[int] = None):
-    """The softmax loss over the true class and ``num_sampled`` sampled classes only.
-
-    ``tf.nn.sampled_softmax_loss`` (one true class): the log-uniform (Zipf) sampler draws distinct
-    classes, each logit is corrected by ``- log(expected count)``, and a sample equal to the true
-    class is masked out.
-
-    Args:
-      weights: ``[V, A]`` output weights (a Keras ``Dense`` kernel transposed); biases: ``[V]``.
-      labels: ``[N, 1]`` int true classes; inputs: ``[N, A]``.
-      num_sampled, num_classes: how many classes to sample, out of V.
-      sampled_values: ``(sampled [num_sampled], true_expected_count [N, 1], sampled_expected_count
-        [num_sampled])`` to use instead of sampling (the PyTorch twin takes the same).
-      remove_accidental_hits, seed: as TensorFlow's.
-
-    Returns:
-      ``[N]`` per-example losses.
-    """
-    labels = tf.cast(labels, tf.int64)
-    return tf.nn.sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_classes,
-                                      sampled_values=sampled_values, remove_accidental_hits=remove_accidental_hits,
-                                      seed=seed)
