@@ -135,7 +135,8 @@ class SimpleRNNCell(RNNCell):
     def forward(self, inputs, state):
         """Args: inputs ``[B, D]``; state ``[B, H]``. Returns ``(h', h')``, each ``[B, H]``."""
         self._check_call(inputs, state)
-        h = torch.tanh(inputs @ self.kernel + state @ self.recurrent_kernel + self.bias)  # (B, H)
+        # x W + b + h U, as two fused multiply-adds (addmm(b, x, W) = b + x @ W)
+        h = torch.tanh(torch.addmm(torch.addmm(self.bias, inputs, self.kernel), state, self.recurrent_kernel))
         return h, h
 
 
@@ -155,8 +156,8 @@ class GRUCell(RNNCell):
     def forward(self, inputs, state):
         """Args: inputs ``[B, D]``; state ``[B, H]``. Returns ``(h', h')``, each ``[B, H]``."""
         self._check_call(inputs, state)
-        x = inputs @ self.kernel + self.bias[0]  # (B, 3H)
-        rec = state @ self.recurrent_kernel + self.bias[1]  # (B, 3H)
+        x = torch.addmm(self.bias[0], inputs, self.kernel)  # x W + b: (B, 3H)
+        rec = torch.addmm(self.bias[1], state, self.recurrent_kernel)  # h U + c: (B, 3H)
         x_z, x_r, x_h = x.chunk(3, dim=-1)
         r_z, r_r, r_h = rec.chunk(3, dim=-1)
         z = torch.sigmoid(x_z + r_z)
@@ -187,7 +188,8 @@ class LSTMCell(RNNCell):
         """Args: inputs ``[B, D]``; state ``[h, c]``. Returns ``(h', [h', c'])``."""
         self._check_call(inputs, state)
         h, c = state
-        z = inputs @ self.kernel + h @ self.recurrent_kernel + self.bias  # (B, 4H)
+        # x W + b + h U, as two fused multiply-adds (addmm(b, x, W) = b + x @ W): (B, 4H)
+        z = torch.addmm(torch.addmm(self.bias, inputs, self.kernel), h, self.recurrent_kernel)
         i, f, g, o = z.chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)  # (B, H)
