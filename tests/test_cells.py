@@ -39,11 +39,11 @@ def test_cell_parity(tf_backend, torch_backend, kind):
         if weights is None:
             weights = random_weights(bk.cl.export_weights(cell))
         bk.cl.import_weights(cell, weights)
-        # two steps from a random state
+        # two steps from a random state (each leaf its own values, the same in both backends)
         from course_lib.common import nest
-        st = nest.map_structure(lambda s: bk.float(rng.standard_normal(np.shape(bk.np(s)))), state)
-        rng = np.random.default_rng(1)
-        st = nest.map_structure(lambda s: bk.float(np.random.default_rng(2).standard_normal(np.shape(bk.np(s)))), state)
+        leaves = nest.flatten(state)
+        st = nest.pack_sequence_as(state, [
+            bk.float(np.random.default_rng(10 + i).standard_normal(np.shape(bk.np(s)))) for i, s in enumerate(leaves)])
         out1, s1 = cell(bk.float(x), st)
         out2, s2 = cell(bk.float(x * 2), s1)
         results.append(bk.np((out1, s1, out2, s2)))

@@ -53,6 +53,9 @@ CASES = {
     "end_token not scalar": (
         lambda bk: _greedy(bk)(_x(bk, (V, E)), start_tokens=bk.int([0] * B), end_token=bk.int([1, 2])),
         ValueError, r"`end_token` must be a scalar, got shape \[2\]"),
+    "start_tokens outside the vocabulary": (
+        lambda bk: _greedy(bk)(_x(bk, (V, E)), start_tokens=bk.int([0, V, 1]), end_token=1),
+        ValueError, r"`start_tokens` must be ids in \[0, 6\) \(the embedding's vocabulary\), got \[6\]"),
     "start_tokens float": (
         lambda bk: _greedy(bk)(_x(bk, (V, E)), start_tokens=bk.float([0] * B), end_token=1),
         TypeError, r"`start_tokens` must hold integer ids.*float32"),

@@ -87,13 +87,15 @@ def header_problems(path: Path, root: Path = ROOT) -> list[str]:
     head, setup = cells[0], cells[1]
     first_line = head["source"].split("\n", 1)[0]
     match = launch.HEADER_RE.match(first_line)
+    named = launch.FRAMEWORK_LINE_RE.search(head["source"])
     if head["cell_type"] != "markdown" or not match:
-        problems.append(f"{rel}: cell 0 must be Markdown starting '# Chapter N · Title ({framework})', got {first_line!r}")
-    else:
-        if int(match["number"]) != int(path.stem[:2]):
-            problems.append(f"{rel}: header says chapter {match['number']}, file name says {int(path.stem[:2])}")
-        if match["framework"] != framework:
-            problems.append(f"{rel}: header says ({match['framework']}), folder {path.parent.name}/ says ({framework})")
+        problems.append(f"{rel}: cell 0 must be Markdown starting '# Chapter N · Title', got {first_line!r}")
+    elif int(match["number"]) != int(path.stem[:2]):
+        problems.append(f"{rel}: header says chapter {match['number']}, file name says {int(path.stem[:2])}")
+    if not named:
+        problems.append(f"{rel}: cell 0 must name its framework in a line '*The {framework} version.*'")
+    elif named["framework"] != framework:
+        problems.append(f"{rel}: header says ({named['framework']}), folder {path.parent.name}/ says ({framework})")
     if launch.colab_badge(rel) not in head["source"]:
         problems.append(f"{rel}: cell 0 lacks its own Colab badge {launch.colab_badge(rel)}")
     expected = launch.setup_cell_source().split("\n")
@@ -122,7 +124,7 @@ def good_chapter(root: Path, framework: str, stem: str = "01_dynamic_rnn", title
     name = dict(launch.FRAMEWORKS)[framework]
     rel = launch.notebook_path(stem, framework)
     return write_notebook(root / rel, [
-        ("markdown", f"# Chapter {int(stem[:2])} · {title} ({name})\n\n{launch.colab_badge(rel)}\n\nGoals..."),
+        ("markdown", f"# Chapter {int(stem[:2])} · {title}\n\n*The {name} version.*\n\n{launch.colab_badge(rel)}\n\nGoals..."),
         ("code", launch.setup_cell_source() + "\n"),
         ("code", f"from course_lib import {framework} as cl"),
     ])
@@ -179,7 +181,7 @@ def test_header_checker_accepts_the_format_and_names_each_break(tmp_path):
     assert header_problems(good_chapter(tmp_path, "torch"), tmp_path) == []
     rel = launch.notebook_path("02_dynamic_decode", "torch")
     bad = write_notebook(tmp_path / rel, [
-        ("markdown", f"# Chapter 3 · Decoding (TensorFlow)\n\n{launch.colab_badge('notebooks/torch/01_dynamic_rnn.ipynb')}"),
+        ("markdown", f"# Chapter 3 · Decoding\n\n*The TensorFlow version.*\n\n{launch.colab_badge('notebooks/torch/01_dynamic_rnn.ipynb')}"),
         ("code", "import sys\n%pip install course_lib"),
     ])
     text = "\n".join(header_problems(bad, tmp_path))

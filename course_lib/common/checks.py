@@ -147,3 +147,14 @@ def check_state(state_size, state, batch_size, name: str = "initial_state") -> N
                 f"with state_size {state_size}: each leaf [batch_size={batch_size}, size]; "
                 f"a leaf expected {want} has {describe(leaf)}"
             )
+
+
+def check_ids_in_vocabulary(ids, vocab_size, name: str) -> None:
+    """Raise ``ValueError`` when an id (a NumPy array) lies outside ``[0, vocab_size)``."""
+    if vocab_size is None or ids.size == 0:
+        return
+    bad = ids[(ids < 0) | (ids >= vocab_size)]
+    if bad.size:
+        raise ValueError(
+            f"`{name}` must be ids in [0, {vocab_size}) (the embedding's vocabulary), got {sorted(set(bad.tolist()))[:8]}"
+        )

@@ -72,8 +72,11 @@ CHAPTERS = (
             "a seq2seq chatbot with attention on a real corpus; greedy, beam and sampled replies", 90),
 )
 
-#: ``# Chapter N · Title (TensorFlow)``: the first line of a chapter notebook's cell 0.
-HEADER_RE = re.compile(r"^# Chapter (?P<number>\d+) · (?P<title>.+?) \((?P<framework>TensorFlow|PyTorch)\)\s*$")
+#: ``# Chapter N · Title``: the first line of a chapter notebook's cell 0, the same in both
+#: frameworks (a pair shares its headings).
+HEADER_RE = re.compile(r"^# Chapter (?P<number>\d+) · (?P<title>.+?)\s*$")
+#: ``*The TensorFlow version.*``: the line of cell 0 that names the notebook's framework.
+FRAMEWORK_LINE_RE = re.compile(r"^\*The (?P<framework>TensorFlow|PyTorch) version\.\*", re.M)
 
 
 # -- URLs and badges -----------------------------------------------------------------------
@@ -150,7 +153,7 @@ def chapter_notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def notebook_title(path: Path) -> str | None:
-    """The title in a chapter notebook's header line (``# Chapter N · Title (...)``), if it has one."""
+    """The title in a chapter notebook's header line (``# Chapter N · Title``), if it has one."""
     try:
         cells = read_notebook(path)["cells"]
     except (OSError, ValueError, KeyError):

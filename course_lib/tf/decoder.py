@@ -271,11 +271,6 @@ def _transpose_batch_time(x):
     return tf.transpose(x, [1, 0] + list(range(2, x.shape.rank)))
 
 
-def _map_outputs(fn, *structures):
-    """``tf.nest.map_structure`` that treats ``TensorShape``s and dtypes as leaves."""
-    return tf.nest.map_structure(fn, *structures)
-
-
 def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maximum_iterations=None,
                    parallel_iterations=32, swap_memory=False, training=None, scope=None,
                    enable_tflite_convertible=False, **kwargs):
@@ -322,7 +317,7 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
     lengths = tf.zeros_like(finished, dtype=tf.int32)
     batch = decoder.batch_size
     batch_static = tf.TensorShape([batch if isinstance(batch, int) else None])
-    outputs_ta = _map_outputs(
+    outputs_ta = tf.nest.map_structure(  # TensorShapes and dtypes are leaves
         lambda size, dtype: tf.TensorArray(
             dtype, size=0, dynamic_size=True, element_shape=batch_static.concatenate(tf.TensorShape(size))
         ),

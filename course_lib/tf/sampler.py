@@ -19,7 +19,7 @@ import abc
 import tensorflow as tf
 
 from course_lib.common.checks import (
-    check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
+    check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
 )
 
 
@@ -78,6 +78,18 @@ def _embedding_fn(embedding, embedding_fn, name="embedding"):
         ) from None
     check_rank(embedding, 2, name, "[vocab_size, embedding_dim]")
     return lambda ids: tf.nn.embedding_lookup(embedding, ids)
+
+
+def _vocab_size(embedding, embedding_fn):
+    """The number of rows of a lookup table, or None when an ``embedding_fn`` does the lookup."""
+    if embedding_fn is not None:
+        return None
+    if getattr(embedding, "input_dim", None) is not None:  # a keras Embedding layer
+        return int(embedding.input_dim)
+    shape = getattr(embedding, "shape", None)
+    if shape is not None and len(shape) == 2 and shape[0] is not None:
+        return int(shape[0])
+    return None
 
 
 def _seed_pair(seed, time):
@@ -141,9 +153,8 @@ class TrainingSampler(Sampler):
         self.sequence_length = tf.cast(sequence_length, tf.int32)
         finished = tf.less_equal(self.sequence_length, 0)
         all_finished = tf.reduce_all(finished)
-        zeros = tf.zeros_like(self.inputs[0]) if T_static != 0 else tf.zeros(tf.shape(self.inputs)[1:], self.inputs.dtype)
-        if T_static == 0:
-            return finished, zeros
+        if T_static == 0:  # no time steps at all: every row is finished, the first input is zeros
+            return finished, tf.zeros(tf.shape(self.inputs)[1:], self.inputs.dtype)
         first = tf.cond(all_finished, lambda: tf.zeros_like(self.inputs[0]), lambda: self.inputs[0])
         return finished, first
 
@@ -292,6 +303,9 @@ class GreedyEmbeddingSampler(Sampler):
         self.end_token = tf.cast(end_token, tf.int32)
         B_static = self.start_tokens.shape[0]
         self._batch_size = B_static if B_static is not None else tf.shape(self.start_tokens)[0]
+        if tf.executing_eagerly():
+            check_ids_in_vocabulary(self.start_tokens.numpy(), _vocab_size(embedding, self.embedding_fn),
+                                    "start_tokens")
         self.start_inputs = self._embed(self.start_tokens)
         finished = tf.zeros(tf.shape(self.start_tokens), dtype=tf.bool)
         return finished, self.start_inputs

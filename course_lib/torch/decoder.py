@@ -342,7 +342,7 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
     else:
         final_outputs = _empty_outputs(decoder, finished)
     final_outputs, state = decoder.finalize(final_outputs, state, lengths)
-    return _batch_major(final_outputs, output_time_major, already_time_major=True), state, lengths
+    return _batch_major(final_outputs, output_time_major), state, lengths
 
 
 def _impute_state(finished, new, cur):
@@ -367,7 +367,7 @@ def _time_major(outputs):
     return nest.map_structure(lambda x: x.transpose(0, 1) if x.dim() >= 2 else x, outputs)
 
 
-def _batch_major(outputs, output_time_major, already_time_major=True):
+def _batch_major(outputs, output_time_major):
     if output_time_major or outputs is None:
         return outputs
     return nest.map_structure(lambda x: x.transpose(0, 1) if x.dim() >= 2 else x, outputs)

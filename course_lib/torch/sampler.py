@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.common.checks import (
-    check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
+    check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
 )
 
 
@@ -76,6 +76,17 @@ def _embedding_fn(embedding, embedding_fn, name="embedding"):
         f"`{name}` must be a 2-D tensor [vocab_size, embedding_dim], an nn.Embedding or a callable, "
         f"got {describe(embedding)}"
     )
+
+
+def _vocab_size(embedding, embedding_fn):
+    """The number of rows of a lookup table, or None when an ``embedding_fn`` does the lookup."""
+    if embedding_fn is not None:
+        return None
+    if isinstance(embedding, nn.Embedding):
+        return embedding.num_embeddings
+    if isinstance(embedding, torch.Tensor) and embedding.dim() == 2:
+        return embedding.shape[0]
+    return None
 
 
 def _categorical(logits, generator):
@@ -262,6 +273,8 @@ class GreedyEmbeddingSampler(Sampler):
         self.start_tokens = start_tokens.to(device=device, dtype=torch.int64)
         self.end_token = end_token.to(device=device, dtype=torch.int64)
         self._batch_size = self.start_tokens.shape[0]
+        check_ids_in_vocabulary(self.start_tokens.cpu().numpy(), _vocab_size(embedding, self.embedding_fn),
+                                "start_tokens")
         self.start_inputs = self._embed(self.start_tokens)
         finished = torch.zeros(self._batch_size, dtype=torch.bool, device=device)
         return finished, self.start_inputs
