@@ -49,8 +49,8 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
-def headings(nb, fw):
-    """Markdown heading lines outside code blocks, with the framework's name made neutral."""
+def headings(nb):
+    """Markdown heading lines outside code blocks, as written (a pair must share them exactly)."""
     out = []
     for cell in nb.cells:
         if cell.cell_type != "markdown":
@@ -60,7 +60,7 @@ def headings(nb, fw):
             if line.startswith("```"):
                 fenced = not fenced
             elif not fenced and re.match(r"#{1,6} ", line):
-                out.append(line.replace(FRAMEWORKS[fw], "{framework}"))
+                out.append(line)
     return out
 
 
@@ -87,7 +87,7 @@ def test_each_chapter_is_a_pair_with_the_same_headings(name):
     paths = {fw: NOTEBOOKS / fw / name for fw in FRAMEWORKS}
     missing = [str(p.relative_to(ROOT)) for p in paths.values() if not p.exists()]
     assert not missing, f"the twin is missing: {missing}"
-    tf_h, torch_h = (headings(read(paths[fw]), fw) for fw in FRAMEWORKS)
+    tf_h, torch_h = (headings(read(paths[fw])) for fw in FRAMEWORKS)
     assert tf_h == torch_h
 
 
