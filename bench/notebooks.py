@@ -2,8 +2,10 @@
 
 Each notebook under ``notebooks/`` runs top to bottom with nbclient in a fresh kernel (what a
 learner's "Run all" does); the command prints its wall time (kernel start included) and the peak
-resident memory of the kernel process and its children, against the budget of 60 s and 1.5 GiB
-per notebook (Binder's limit is 2 GB). It exits 1 when a notebook fails or is over budget.
+resident memory of the kernel process and its children, against the notebook's budget in the
+chapter manifest ``tools/chapters.json`` (its chapter's ``budget``: 60 s and 1.5 GiB, chapter 7
+240 s; ``default_budget`` for the index; Binder's limit is 2 GB). It exits 1 when a notebook
+fails or is over budget.
 
     python -m bench.notebooks                       # all notebooks
     python -m bench.notebooks 01 torch/02           # only paths containing one of these
@@ -25,18 +27,16 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from tools.manifest import Budget, load_manifest
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-BUDGET_SECONDS = 60.0
-#: chapter 7 trains a chatbot and a translator on real data: its issue sets 240 s
-BUDGET_SECONDS_BY_STEM = {"07_chatbot": 240.0}
-BUDGET_MIB = 1536.0  # 1.5 GiB
 MIB = 1024 * 1024
 
 
-def budget_for(path: Path) -> float:
-    """The time budget of a notebook, in seconds (60 s, or its chapter's own)."""
-    return BUDGET_SECONDS_BY_STEM.get(Path(path).stem, BUDGET_SECONDS)
+def budget_for(path: Path) -> Budget:
+    """The budget of a notebook (seconds, MiB): its chapter's in the manifest, else the default."""
+    return load_manifest().budget_for(Path(path).stem)
 
 
 def find_notebooks(filters=()) -> list:
@@ -93,10 +93,11 @@ def run_notebook(path: Path, timeout: int) -> dict:
             error = f"{type(exc).__name__}: {exc}"[:200]
     seconds = time.perf_counter() - start
     peak_mib = memory.peak / MIB
+    budget = budget_for(path)
     return {"notebook": path.relative_to(ROOT).as_posix(), "seconds": round(seconds, 2),
             "peak_mib": round(peak_mib, 1), "error": error,
-            "budget_seconds": budget_for(path),
-            "within_budget": error is None and seconds <= budget_for(path) and peak_mib <= BUDGET_MIB}
+            "budget_seconds": budget.seconds, "budget_mib": budget.memory_mib,
+            "within_budget": error is None and seconds <= budget.seconds and peak_mib <= budget.memory_mib}
 
 
 def main(argv=None) -> int:
@@ -110,8 +111,10 @@ def main(argv=None) -> int:
     if not paths:
         print("no notebooks found", file=sys.stderr)
         return 1
-    print(f"{len(paths)} notebooks; budget {BUDGET_SECONDS:.0f} s (07_chatbot: 240 s) and {BUDGET_MIB:.0f} MiB each; "
-          f"{psutil.cpu_count()} CPUs, Python {platform.python_version()}")
+    budgets = sorted({budget_for(p) for p in paths})
+    print(f"{len(paths)} notebooks; budgets (tools/chapters.json) "
+          + ", ".join(f"{b.seconds:.0f} s and {b.memory_mib:.0f} MiB" for b in budgets)
+          + f"; {psutil.cpu_count()} CPUs, Python {platform.python_version()}")
     width = max(len(p.relative_to(ROOT).as_posix()) for p in paths)
     print(f"{'notebook':<{width}}  {'wall':>7}  {'peak RSS':>10}  verdict")
     results = []
@@ -121,7 +124,8 @@ def main(argv=None) -> int:
         if r["error"]:
             verdict = f"FAILED  {r['error']}"
         elif r["within_budget"]:
-            verdict = f"ok ({r['seconds'] / r['budget_seconds']:.0%} of {r['budget_seconds']:.0f} s, {r['peak_mib'] / BUDGET_MIB:.0%} of the memory)"
+            verdict = (f"ok ({r['seconds'] / r['budget_seconds']:.0%} of {r['budget_seconds']:.0f} s, "
+                       f"{r['peak_mib'] / r['budget_mib']:.0%} of the memory)")
         else:
             verdict = "OVER BUDGET"
         print(f"{r['notebook']:<{width}}  {r['seconds']:>5.1f} s  {r['peak_mib']:>6.0f} MiB  {verdict}", flush=True)
@@ -130,8 +134,7 @@ def main(argv=None) -> int:
     print(f"total {total:.0f} s; {len(results) - len(bad)}/{len(results)} within budget")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"budget_seconds": BUDGET_SECONDS, "budget_mib": BUDGET_MIB,
-                                         "results": results}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"budgets_from": "tools/chapters.json", "results": results}, indent=2) + "\n")
     return 1 if bad else 0
 
 

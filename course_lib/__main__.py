@@ -1,8 +1,9 @@
-"""Command line: ``python -m course_lib doctor`` and ``python -m course_lib index``.
+"""Command line: ``python -m course_lib doctor``.
 
 * ``doctor``: is this machine ready for the course? (see ``course_lib.doctor``)
-* ``index``: regenerate ``notebooks/index.ipynb`` and the README's chapter table
-  (see ``course_lib.common.launch``).
+
+Repository tooling (the index and the README's chapter table) is not part of the library:
+``python tools/course_index.py`` in a checkout.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ USAGE = """usage: python -m course_lib COMMAND [options]
 commands:
   doctor   check Python, packages, widgets, CPU/GPU, memory and notebook data; prints a fix
            for each problem; exit code 0 when ready, 1 when not (--help for options)
-  index    regenerate notebooks/index.ipynb and the README's chapter table (--check, --help)
 """
 
 
@@ -29,9 +29,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return doctor_main(rest)
     if command == "index":
-        from course_lib.common.launch import main as index_main
-
-        return index_main(rest)
+        print("`index` is repository tooling now: python tools/course_index.py (in a checkout)", file=sys.stderr)
+        return 2
     print(f"unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
     return 2
 

@@ -9,30 +9,33 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
 from course_lib import doctor
-from course_lib.common import launch
+from course_lib.doctor import findings, machine, notebooks, packages
 
+ROOT = Path(__file__).resolve().parents[1]
 INSTALLED = [fw for fw, dist in (("tf", "tensorflow-cpu"), ("torch", "torch"))
-             if doctor._installed(dist) or (fw == "tf" and doctor._installed("tensorflow"))]
+             if findings.installed(dist) or (fw == "tf" and findings.installed("tensorflow"))]
 
 
 def hide(monkeypatch, *names, modules=()):
     """Make the distributions ``names`` look uninstalled and the ``modules`` unimportable."""
     real = metadata.version
-    hidden = {doctor._norm(n) for n in names}
+    hidden = {findings.norm(n) for n in names}
 
     def version(name):
-        if doctor._norm(name) in hidden:
+        if findings.norm(name) in hidden:
             raise metadata.PackageNotFoundError(name)
         return real(name)
 
-    monkeypatch.setattr(doctor.metadata, "version", version)
+    monkeypatch.setattr(metadata, "version", version)
     for module in modules:
         monkeypatch.setitem(sys.modules, module, None)
 
@@ -68,7 +71,9 @@ def test_healthy_environment_is_ready(capsys):
 
 def test_command_line_entry_points():
     help_ = subprocess.run([sys.executable, "-m", "course_lib", "--help"], capture_output=True, text=True)
-    assert help_.returncode == 0 and "doctor" in help_.stdout and "index" in help_.stdout
+    assert help_.returncode == 0 and "doctor" in help_.stdout
+    moved = subprocess.run([sys.executable, "-m", "course_lib", "index"], capture_output=True, text=True)
+    assert moved.returncode == 2 and "tools/course_index.py" in moved.stderr  # repository tooling now
     result = subprocess.run([sys.executable, "-m", "course_lib", "doctor", "--framework", INSTALLED[-1]],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -87,7 +92,7 @@ def test_missing_package_is_a_problem_with_a_fix(monkeypatch, capsys):
     assert code == 1
     (line,) = lines_with(out, "FAIL", "matplotlib is not installed")
     fix = out.splitlines()[out.splitlines().index(line) + 1]
-    pin = doctor.read_pins(launch.ROOT / "requirements.txt")["matplotlib"]
+    pin = packages.read_pins(ROOT / "requirements.txt")["matplotlib"]
     assert fix.strip().startswith("fix: ") and f'-m pip install "matplotlib=={pin}"' in fix
     # notebooks that import matplotlib are reported too, each with its own fix line
     assert re.search(r"\d+ problems? found", out.splitlines()[-1])
@@ -118,7 +123,7 @@ def test_broken_framework_install_is_a_problem(monkeypatch, capsys):
 
 def test_version_other_than_the_pin_warns_and_strict_fails(monkeypatch, capsys):
     real = metadata.version
-    monkeypatch.setattr(doctor.metadata, "version", lambda name: "1.0.0" if doctor._norm(name) == "numpy" else real(name))
+    monkeypatch.setattr(metadata, "version", lambda name: "1.0.0" if findings.norm(name) == "numpy" else real(name))
     code, out = run(capsys, "--framework", INSTALLED[-1])
     assert code == 0 and lines_with(out, "warn", "numpy 1.0.0 is installed; the course is tested with")
     assert "1 warning" in out.splitlines()[-1]
@@ -133,30 +138,30 @@ def test_missing_test_tool_is_only_a_warning(monkeypatch, capsys):
 
 
 def test_widget_extension_problems(monkeypatch, tmp_path):
-    monkeypatch.setattr(doctor, "_labextension_dirs", lambda: [tmp_path])
+    monkeypatch.setattr(packages, "_labextension_dirs", lambda: [tmp_path])
     report = []
-    doctor.check_widgets(report)
+    packages.check_widgets(report)
     (finding,) = report
     assert finding.status == doctor.FAIL and "@jupyter-widgets/jupyterlab-manager" in finding.message
     assert "--force-reinstall" in finding.fix and "restart JupyterLab" in finding.fix
     manager = tmp_path / "@jupyter-widgets" / "jupyterlab-manager"
     manager.mkdir(parents=True)
     (manager / "package.json").write_text(json.dumps({"version": "5.0.0"}))
-    monkeypatch.setattr(doctor, "_disabled_labextensions", lambda: {"@jupyter-widgets/jupyterlab-manager"})
+    monkeypatch.setattr(packages, "_disabled_labextensions", lambda: {"@jupyter-widgets/jupyterlab-manager"})
     report = []
-    doctor.check_widgets(report)
+    packages.check_widgets(report)
     assert report[0].status == doctor.FAIL and report[0].fix.startswith("jupyter labextension enable")
     hide(monkeypatch, "jupyterlab_widgets")
     report = []
-    doctor.check_widgets(report)
+    packages.check_widgets(report)
     assert report[0].status == doctor.FAIL and "jupyterlab_widgets" in report[0].fix
 
 
 @pytest.mark.parametrize("available, status", [(1.0, doctor.FAIL), (2.5, doctor.WARN), (8.0, doctor.OK)])
 def test_memory_thresholds(monkeypatch, available, status):
-    monkeypatch.setattr(doctor, "memory_gib", lambda: (available, 16.0))
+    monkeypatch.setattr(machine, "memory_gib", lambda: (available, 16.0))
     report = []
-    doctor.check_memory(report)
+    machine.check_memory(report)
     assert report[0].status == status and (status == doctor.OK or "Shut Down All Kernels" in report[0].fix)
 
 
@@ -174,7 +179,7 @@ def test_a_check_that_breaks_is_reported_not_raised(monkeypatch, capsys):
     def broken(report):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(doctor, "check_widgets", broken)
+    monkeypatch.setattr(packages, "check_widgets", broken)
     code, out = run(capsys, "--framework", INSTALLED[-1])
     assert code == 1 and lines_with(out, "FAIL", "RuntimeError: boom")
     assert lines_with(out, "GiB available")  # the later checks still ran
@@ -182,11 +187,11 @@ def test_a_check_that_breaks_is_reported_not_raised(monkeypatch, capsys):
 
 def test_without_the_repository_versions_are_shown_not_compared(tmp_path):
     report = []
-    doctor.check_packages(report, tmp_path, set(INSTALLED), strict=False)
+    packages.check_packages(report, tmp_path, set(INSTALLED), strict=False)
     assert report[0].status == doctor.INFO and "requirements.txt not found" in report[0].message
     assert any(f.status == doctor.OK and f.message.startswith("numpy ") for f in report)
     report = []
-    doctor.check_notebooks(report, None, set(INSTALLED), {})
+    notebooks.check_notebooks(report, None, set(INSTALLED), {})
     assert report[0].status == doctor.INFO and "skipped" in report[0].message
 
 
@@ -200,7 +205,9 @@ def _notebook(path, cells):
 
 
 def test_notebook_imports_and_data_are_checked(tmp_path):
-    notebook = tmp_path / launch.notebook_path("07_chatbot", "tf")
+    (tmp_path / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "chapters.json", tmp_path / "tools" / "chapters.json")  # read as data
+    notebook = tmp_path / "notebooks" / "tf" / "07_chatbot.ipynb"
     _notebook(notebook, [
         ("markdown", "# Chapter 7 · Chat (TensorFlow)\n\n![loop](../../figures/loop.png)\n[web](https://example.org/x.png)"),
         ("code", "%pip install -q something\nimport numpy as np, json\nfrom course_lib.common import nest\n"
@@ -209,7 +216,7 @@ def test_notebook_imports_and_data_are_checked(tmp_path):
                  'ckpt = "checkpoints/model.keras"'),
     ])
     report = []
-    doctor.check_notebooks(report, tmp_path, {"tf", "torch"}, {"numpy": "2.4.6"})
+    notebooks.check_notebooks(report, tmp_path, {"tf", "torch"}, {"numpy": "2.4.6"})
     by_status = {s: [f for f in report if f.status == s] for s in (doctor.OK, doctor.INFO, doctor.FAIL)}
     fails = {f.message: f.fix for f in by_status[doctor.FAIL]}
     assert set(fails) == {
@@ -221,21 +228,45 @@ def test_notebook_imports_and_data_are_checked(tmp_path):
         "-m pip install not-a-module-xyz")
     assert fails["notebooks/tf/07_chatbot.ipynb needs figures/loop.png, which is missing"] == "git checkout -- figures/loop.png"
     assert any("optional ../../data/ChatbotData.csv" in f.message for f in by_status[doctor.INFO])
-    assert any("not written yet: 01_dynamic_rnn" in f.message and "torch/07_chatbot" in f.message
-               for f in by_status[doctor.INFO])
+    (coming,) = [f.message for f in by_status[doctor.INFO] if "not written yet" in f.message]
+    assert coming.startswith("not written yet: 01_dynamic_rnn, ") and coming.endswith(", torch/07_chatbot")
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "loop.png").write_bytes(b"png")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "pairs.tsv").write_text("a\tb\n")
     _notebook(notebook, [(t, s.replace("import not_a_module_xyz\n", "")) for t, s in
-                         [(c["cell_type"], c["source"]) for c in launch.read_notebook(notebook)["cells"]]])
+                         [(c["cell_type"], c["source"]) for c in notebooks.read_notebook(notebook)["cells"]]])
     report = []
-    doctor.check_notebooks(report, tmp_path, {"tf"}, {})
+    notebooks.check_notebooks(report, tmp_path, {"tf"}, {})
     assert [f.status for f in report if "07_chatbot.ipynb" in f.message] == [doctor.INFO, doctor.OK], report
+
+
+def test_notebooks_without_a_manifest_are_found_and_a_broken_one_is_a_problem(tmp_path):
+    _notebook(tmp_path / "notebooks" / "torch" / "09_extra.ipynb", [("code", "import json")])
+    report = []
+    notebooks.check_notebooks(report, tmp_path, {"tf", "torch"}, {})  # no tools/chapters.json: the tree
+    assert [(f.status, f.message) for f in report] == [
+        (doctor.OK, "notebooks/torch/09_extra.ipynb: its 1 imports and 0 files are present"),
+        (doctor.INFO, "not written yet: tf/09_extra")]
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "chapters.json").write_text('{"chapters": [')
+    report = []
+    notebooks.check_notebooks(report, tmp_path, {"torch"}, {})
+    assert report[0].status == doctor.FAIL and "tools/chapters.json is not a readable chapter manifest" in report[0].message
+    assert report[0].fix == "git checkout -- tools/chapters.json"
+    assert report[1].status == doctor.OK and "09_extra" in report[1].message  # the notebooks are still checked
 
 
 def test_every_existing_notebook_finds_what_it_needs():
     report = []
-    doctor.check_notebooks(report, launch.ROOT, set(INSTALLED), doctor.read_pins(launch.ROOT / "requirements.txt"))
+    notebooks.check_notebooks(report, ROOT, set(INSTALLED), packages.read_pins(ROOT / "requirements.txt"))
     problems = [f"{f.message}\n  fix: {f.fix}" for f in report if f.status == doctor.FAIL]
     assert not problems, "\n".join(problems)
+    checked = {f.message.split(":")[0] for f in report if f.status == doctor.OK}
+    manifest = json.loads((ROOT / "tools" / "chapters.json").read_text())
+    assert checked == {f"notebooks/{fw}/{c['slug']}.ipynb" for c in manifest["chapters"] for fw in INSTALLED}
+
+
+def test_the_doctor_does_not_import_the_repository_tools():
+    code = "import sys, course_lib.doctor; sys.exit(any(m == 'tools' or m.startswith('tools.') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -8,22 +8,21 @@ a clean run, the same lesson in both frameworks, and what it promises must hold.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
-from pathlib import Path
+import subprocess
+import sys
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.links import colab_badge, setup_cell_source
+from tools.manifest import ROOT, load_manifest, missing_files, parse_manifest, unlisted_files
+
 NOTEBOOKS = ROOT / "notebooks"
-FRAMEWORKS = {"tf": "TensorFlow", "torch": "PyTorch"}
-OTHER = {"tf": "torch", "torch": "tf"}
-SETUP = '''# Setup: in Colab this installs course_lib; locally, requirements.txt already did.
-import sys
-if "google.colab" in sys.modules:
-    %pip install -q "git+https://github.com/seq2seq-course/seq2seq-decoding@main"'''
-BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-         "(https://colab.research.google.com/github/seq2seq-course/seq2seq-decoding/blob/main/notebooks/{path})")
+MANIFEST = load_manifest()
+FRAMEWORKS = MANIFEST.frameworks  # {"tf": "TensorFlow", "torch": "PyTorch"}
+SETUP = setup_cell_source(MANIFEST)
 #: framework logging that must never reach a committed output
 LOG_NOISE = re.compile(
     r"^(WARNING: All log messages before absl|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
@@ -36,12 +35,8 @@ FOREIGN_IMPORTS = {
 }
 
 
-def chapter_notebooks(fw):
-    return sorted((NOTEBOOKS / fw).glob("[0-9][0-9]_*.ipynb"))
-
-
-CHAPTERS = sorted({p.name for fw in FRAMEWORKS for p in chapter_notebooks(fw)})
-ALL = [p for fw in FRAMEWORKS for p in chapter_notebooks(fw)]
+CHAPTERS = [f"{c.slug}.ipynb" for c in MANIFEST.chapters]  # tests below: the tree has no others
+ALL = [ROOT / c.notebook(fw) for fw in FRAMEWORKS for c in MANIFEST.chapters]
 IDS = [f"{p.parent.name}/{p.stem}" for p in ALL]
 
 
@@ -78,10 +73,6 @@ def outputs_text(cell):
 
 # -- pairs ------------------------------------------------------------------------------------
 
-def test_there_are_chapter_notebooks():
-    assert {"01_dynamic_rnn.ipynb", "02_dynamic_decode.ipynb", "03_custom_wrapper.ipynb"} <= set(CHAPTERS)
-
-
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_each_chapter_is_a_pair_with_the_same_headings(name):
     paths = {fw: NOTEBOOKS / fw / name for fw in FRAMEWORKS}
@@ -110,7 +101,7 @@ def test_header_title_badge_setup_and_imports(path):
     assert first.cell_type == "markdown"
     assert re.match(rf"# Chapter {int(path.name[:2])} · .+\n", first.source), first.source[:80]
     assert f"*The {FRAMEWORKS[fw]} version.*" in first.source  # the title itself is the pair's
-    assert BADGE.format(path=f"{fw}/{path.name}") in first.source
+    assert colab_badge(MANIFEST, f"notebooks/{fw}/{path.name}") in first.source
     # chapter 7 installs the `chatbot` extra (corpus and tokenizer) in Colab
     allowed = {SETUP, SETUP.replace('"git+', '"course_lib[chatbot] @ git+')}
     assert nb.cells[1].cell_type == "code" and nb.cells[1].source in allowed
@@ -162,7 +153,7 @@ def _build_module():
     return module
 
 
-SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]_*.txt"))
+SOURCES = [ROOT / c.source() for c in MANIFEST.chapters]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
@@ -209,3 +200,101 @@ def test_exercises_have_a_checker_and_a_passing_solution(path, capsys):
         assert hasattr(solutions, name), f"{solution_file.name} has no {name}"
         result = getattr(exercises, checker)(getattr(solutions, name))
         assert result, result.message
+
+
+# -- the chapter manifest, tools/chapters.json ---------------------------------------------------
+
+#: an exercise's last line, whatever the chapter calls its checkers: ``ex.check_unroll(my_unroll)``
+EXERCISE_CALL = re.compile(r"^\w+\.check_\w+\(\w+\)$", re.M)
+
+
+def test_the_manifest_names_only_files_that_exist():
+    """Each entry's source, notebooks, checkers and solutions (with exercises) and figures exist."""
+    assert MANIFEST.chapters and missing_files(MANIFEST) == []
+
+
+def test_every_chapter_file_has_a_manifest_entry():
+    """A chapter source, notebook, checker or solution that no entry names fails (CONTRIBUTING.md)."""
+    assert unlisted_files(MANIFEST) == []
+    assert _build_module().manifest_problems(sorted((NOTEBOOKS / "src").glob("*.txt"))) == []
+
+
+def test_the_tree_checks_catch_a_stray_and_a_missing_file(tmp_path):
+    for rel in MANIFEST.chapters[0].files(FRAMEWORKS):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    one = MANIFEST._replace(chapters=MANIFEST.chapters[:1])
+    assert missing_files(one, tmp_path) == [] and unlisted_files(one, tmp_path) == []
+    (tmp_path / "notebooks" / "torch" / "02_new.ipynb").write_text("{}")
+    (tmp_path / MANIFEST.chapters[0].notebook("tf")).unlink()
+    assert unlisted_files(one, tmp_path) == ["notebooks/torch/02_new.ipynb"]
+    assert missing_files(one, tmp_path) == [MANIFEST.chapters[0].notebook("tf")]
+    no_exercises = one._replace(chapters=(one.chapters[0]._replace(exercises=False),))
+    chapter = one.chapters[0]
+    assert set(unlisted_files(no_exercises, tmp_path)) == {"notebooks/torch/02_new.ipynb"} | {
+        path for fw in FRAMEWORKS for path in (chapter.solution(fw), chapter.checkers(fw))}
+
+
+def test_build_rejects_a_source_without_an_entry_or_with_another_title(tmp_path):
+    build = _build_module()
+    stray = tmp_path / "09_extra.txt"
+    stray.write_text("%% md\n# Chapter 9 · Extra\n")
+    renamed = tmp_path / "01_dynamic_rnn.txt"
+    renamed.write_text("%% md\n# Chapter 1 · Cells and dynamic_rnn\n")
+    problems = build.manifest_problems([stray, renamed])
+    assert problems[0] == ("notebooks/src/09_extra.txt has no entry in tools/chapters.json "
+                           "(add one: CONTRIBUTING.md, 'Adding a chapter')")
+    assert "must be '# Chapter 1 · Unrolling a cell: dynamic_rnn'" in problems[1], problems
+
+
+@pytest.mark.parametrize("chapter", MANIFEST.chapters, ids=[c.slug for c in MANIFEST.chapters])
+def test_manifest_title_figures_and_exercises_match_the_chapter(chapter):
+    for fw in FRAMEWORKS:
+        nb = read(ROOT / chapter.notebook(fw))
+        assert nb.cells[0].source.split("\n", 1)[0] == f"# Chapter {chapter.number} · {chapter.title}"
+        shown = {name for c in nb.cells if c.cell_type == "markdown" for name in c.get("attachments", {})}
+        assert shown == set(chapter.figures), "the manifest's `figures` are the PNGs the chapter embeds"
+        calls = [m for c in nb.cells if c.cell_type == "code" for m in EXERCISE_CALL.findall(c.source)]
+        assert bool(calls) == chapter.exercises, "`exercises` says whether the chapter calls exercise checkers"
+
+
+def test_the_figure_script_draws_exactly_the_manifest_figures():
+    """Each PNG is drawn by figures/make_figures.py from its chapter's entry, byte for byte as committed."""
+    result = subprocess.run([sys.executable, str(ROOT / "figures" / "make_figures.py"), "--check"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_notebook_bench_takes_its_budgets_from_the_manifest():
+    from bench.notebooks import budget_for
+
+    for chapter in MANIFEST.chapters:
+        assert budget_for(ROOT / chapter.notebook("torch")) == chapter.budget
+    assert budget_for(NOTEBOOKS / "index.ipynb") == MANIFEST.default_budget
+
+
+def _broken(change) -> str:
+    data = json.loads((ROOT / "tools" / "chapters.json").read_text(encoding="utf-8"))
+    change(data)
+    with pytest.raises(ValueError) as error:
+        parse_manifest(data)
+    return str(error.value)
+
+
+def test_a_broken_manifest_names_the_chapter_and_the_field(tmp_path):
+    assert "chapters[1] (02_dynamic_decode): missing fields ['title']" in _broken(lambda d: d["chapters"][1].pop("title"))
+    message = _broken(lambda d: d["chapters"][0].update(minutes="45"))
+    assert "(01_dynamic_rnn): `minutes` must be a positive whole number, got '45'" in message
+    assert "`number` must be 3" in _broken(lambda d: d["chapters"][2].update(number=4))
+    assert "`slug` must be the file stem '01_name'" in _broken(lambda d: d["chapters"][0].update(slug="1_rnn"))
+    message = _broken(lambda d: d["chapters"][6]["budget"].update(seconds=0))
+    assert "chapters[6] (07_chatbot).budget: `seconds` must be a positive number, got 0" in message
+    assert "`figures` must be a list of distinct PNG" in _broken(lambda d: d["chapters"][0].update(figures=["a.svg"]))
+    assert "unknown fields ['chapter']" in _broken(lambda d: d.update(chapter=[]))
+    assert "`repository` must be 'owner/name'" in _broken(lambda d: d.update(repository="seq2seq"))
+    bad = tmp_path / "chapters.json"
+    bad.write_text('{"chapters": [')
+    with pytest.raises(ValueError, match="chapters.json is not valid JSON"):
+        load_manifest(bad)
+    with pytest.raises(ValueError, match="`framework` must be one of \\['tf', 'torch'\\], got 'jax'"):
+        MANIFEST.check_framework("jax")

@@ -19,6 +19,10 @@ embeds ``figures/NAME.png`` as a cell attachment, so a figure shows offline and 
 
 Executing strips TensorFlow's C++ log lines (oneDNN notices at import) from stderr outputs and
 prints what it stripped; anything else on stderr stays and fails the notebook tests.
+
+The frameworks and the chapters come from the chapter manifest ``tools/chapters.json``: a source
+without a manifest entry, an entry without its source, or a source whose title line is not
+``# Chapter N · <the entry's title>`` is an error (exit code 2).
 """
 
 from __future__ import annotations
@@ -36,7 +40,18 @@ SRC = Path(__file__).resolve().parent
 NOTEBOOKS = SRC.parent
 ROOT = NOTEBOOKS.parent
 FIGURES = ROOT / "figures"
-FRAMEWORKS = {"tf": ("TensorFlow", "PyTorch"), "torch": ("PyTorch", "TensorFlow")}
+if str(ROOT) not in sys.path:  # run as a script: the repository's tools/ must be importable
+    sys.path.insert(0, str(ROOT))
+
+from tools.manifest import load_manifest  # noqa: E402
+
+MANIFEST = load_manifest()
+#: {framework: display name}, from the manifest; a source's ``%% tf`` / ``%% torch`` cells and
+#: ``{{tf text || torch text}}`` name exactly these two
+FRAMEWORKS = MANIFEST.frameworks
+if list(FRAMEWORKS) != ["tf", "torch"]:
+    raise ValueError(f"build.py builds a tf and a torch notebook per chapter; tools/chapters.json `frameworks` "
+                     f"must be tf then torch, got {list(FRAMEWORKS)}")
 
 #: TensorFlow's C++ (absl) log lines: harmless notices that TF_CPP_MIN_LOG_LEVEL does not silence
 TF_LOG_LINE = re.compile(
@@ -79,7 +94,7 @@ def parse(path: Path) -> list:
 
 
 def substitute(text: str, fw: str) -> str:
-    name, other = FRAMEWORKS[fw]
+    name, other = FRAMEWORKS[fw], next(v for k, v in FRAMEWORKS.items() if k != fw)
 
     def pick(m):
         tf_text, torch_text = m.group(1), m.group(2)
@@ -174,14 +189,34 @@ def same_cells(a, b) -> bool:
     return key(a) == key(b)
 
 
+def manifest_problems(sources: list) -> list:
+    """How the chapter sources and the manifest disagree (missing either way, title lines)."""
+    slugs = {c.slug: c for c in MANIFEST.chapters}
+    problems = [f"notebooks/src/{p.name} has no entry in tools/chapters.json (add one: CONTRIBUTING.md, "
+                "'Adding a chapter')" for p in sources if p.stem not in slugs]
+    problems += [f"tools/chapters.json names {c.source()}, which does not exist" for c in MANIFEST.chapters
+                 if not (ROOT / c.source()).is_file()]
+    for path in sources:
+        chapter = slugs.get(path.stem)
+        first = next((text for kind, _, _, text in parse(path) if kind == "md"), "").split("\n", 1)[0]
+        if chapter and first != f"# Chapter {chapter.number} · {chapter.title}":
+            problems.append(f"notebooks/src/{path.name}: the title line must be '# Chapter {chapter.number} · "
+                            f"{chapter.title}' (tools/chapters.json), got {first!r}")
+    return problems
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapters", nargs="*", help="file-name prefixes, e.g. 01 02 (default: all)")
     parser.add_argument("--execute", action="store_true", help="run each notebook and keep its outputs")
     parser.add_argument("--check", action="store_true", help="only compare the notebooks with their sources")
     args = parser.parse_args(argv)
-    sources = [p for p in sorted(SRC.glob("[0-9][0-9]_*.txt"))
-               if not args.chapters or any(p.name.startswith(c) for c in args.chapters)]
+    problems = manifest_problems(sorted(SRC.glob("[0-9][0-9]_*.txt")))
+    if problems:
+        print("notebooks/src and tools/chapters.json disagree:", *problems, sep="\n  ", file=sys.stderr)
+        return 2
+    sources = [ROOT / c.source() for c in MANIFEST.chapters
+               if not args.chapters or any(c.slug.startswith(prefix) for prefix in args.chapters)]
     stale = []
     for path in sources:
         for fw in FRAMEWORKS:

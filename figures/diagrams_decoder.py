@@ -1,29 +1,48 @@
-"""Draw the diagrams of chapters 4-6 with matplotlib (the style and helpers of ``make_figures.py``).
-
-    python figures/make_figures_ch4_6.py     # writes the PNGs below next to this file
-
-sampler_step.png (chapter 4), reduction_factor.png (4), stop_token_decoder.png (5),
-beam_layout.png (5), attention_step.png (6). The notebooks embed them as cell attachments
-(``notebooks/src/build.py``): after changing a figure, rebuild the notebooks.
+"""Diagrams of the decode loop and its parts: ``decoder_loop.png`` (chapter 2), ``sampler_step.png``
+and ``reduction_factor.png`` (chapter 4), ``stop_token_decoder.png`` and ``beam_layout.png`` (chapter 5).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from make_figures import (  # noqa: E402
-    CELL_EDGE, LAYER, LAYER_EDGE, PAD, SAMPLER, SAMPLER_EDGE, STATE, TEXT, Rectangle, arrow, box,
-    canvas, label, save,
-)
-
-ATTENTION = "#f3d9e8"
-ATTENTION_EDGE = "#a33b78"
+from diagram_style import CELL_EDGE, LAYER, LAYER_EDGE, SAMPLER, SAMPLER_EDGE, STATE, TEXT, arrow, box, canvas, label
 
 
-def sampler_step():
+def decoder_loop() -> Figure:
+    """BasicDecoder.step: the cell computes, the output layer projects, the sampler picks and feeds back."""
+    fig, ax = canvas(11.6, 4.4)
+    y = 2.2
+    label(ax, 0.75, y + 0.3, "inputs", size=11)
+    label(ax, 0.75, y - 0.05, "[B, E]", size=9)
+    arrow(ax, (1.25, y), (2.1, y))
+    box(ax, 2.9, y, 1.6, 0.9, "cell")
+    arrow(ax, (2.45, y + 0.45), (3.35, y + 0.45), color=STATE, rad=-1.6, lw=1.8)
+    label(ax, 3.75, y + 1.0, "state", color=STATE)
+    arrow(ax, (3.7, y), (4.7, y))
+    label(ax, 4.2, y + 0.25, "[B, H]", size=9)
+    box(ax, 5.6, y, 1.8, 0.9, "output layer", face=LAYER, edge=LAYER_EDGE)
+    arrow(ax, (6.5, y), (7.5, y))
+    label(ax, 7.0, y + 0.45, "logits\n[B, V]", size=9)
+    box(ax, 8.4, y, 1.8, 0.9, "sampler", face=SAMPLER, edge=SAMPLER_EDGE)
+    arrow(ax, (9.3, y), (10.25, y))
+    label(ax, 10.85, y + 0.15, "sample_id", size=11)
+    label(ax, 10.85, y - 0.2, "[B]", size=9)
+    # the feedback path
+    arrow(ax, (8.4, y - 0.45), (8.4, 0.9))
+    arrow(ax, (8.4, 0.9), (0.75, 0.9), style="-")
+    arrow(ax, (0.75, 0.9), (0.75, y - 0.3))
+    label(ax, 4.6, 1.2, "next_inputs and finished [B]: from the sampler", size=10)
+    label(ax, 4.6, 0.5, "TrainingSampler: the ground truth $x_{t+1}$ (teacher forcing)      "
+          "GreedyEmbeddingSampler: embedding(argmax)      SampleEmbeddingSampler: embedding(a draw)",
+          size=9, style="italic")
+    label(ax, 5.8, 3.95, "one decoder step = cell + output layer + sampler;  dynamic_decode repeats it "
+          "until every row has finished", size=10.5, weight="bold")
+    return fig
+
+
+def sampler_step() -> Figure:
     """One BasicDecoder step with the sampler's three calls, and what four samplers answer."""
     fig, ax = canvas(12.2, 6.0)
     y = 4.1
@@ -63,10 +82,10 @@ def sampler_step():
         for x, text in zip(xs, row):
             ax.text(x, 1.35 - 0.37 * i, text, fontsize=9, color=TEXT, va="center",
                     family="monospace" if x == xs[0] else None)
-    save(fig, "sampler_step.png")
+    return fig
 
 
-def reduction_factor():
+def reduction_factor() -> Figure:
     """Tacotron's reduction factor: r frames out per step, the last one fed back."""
     fig, ax = canvas(11.5, 3.7)
     r, steps = 3, 3
@@ -98,10 +117,10 @@ def reduction_factor():
           size=10.5, weight="bold")
     label(ax, 5.7, 0.05, "r times fewer decoder steps than frames: shorter decodes, fewer chances to drift, easier "
           "alignment", size=10, style="italic")
-    save(fig, "reduction_factor.png")
+    return fig
 
 
-def stop_token_decoder():
+def stop_token_decoder() -> Figure:
     """A Tacotron 2-style step: one cell output, two heads (frames, stop probability)."""
     fig, ax = canvas(11.6, 4.2)
     y = 2.4
@@ -127,10 +146,10 @@ def stop_token_decoder():
     label(ax, 4.6, 4.1, "the last frame goes back in", size=9.5, color=LAYER_EDGE)
     label(ax, 5.8, 0.45, "step returns (StopTokenOutput(frames, stop_probability), state, next inputs, finished): "
           "more than BasicDecoder's one output", size=10, style="italic")
-    save(fig, "stop_token_decoder.png")
+    return fig
 
 
-def beam_layout():
+def beam_layout() -> Figure:
     """tile_batch: the cell sees B * W rows (a, a, a, b, b, b); the search sees [B, W]."""
     fig, ax = canvas(11.0, 3.9)
     colors = {"a": "#cfe3f7", "b": "#d9efd3"}
@@ -153,53 +172,14 @@ def beam_layout():
             label(ax, 7.1 + w * 1.3, 2.65 - i * 0.9, f"{name}, beam {w}", size=9)
     label(ax, 5.5, -0.15, "each row's copies sit next to each other (a, a, a, b, b, b): "
           "tile the memory, its lengths and the initial state the same way", size=10, style="italic")
-    save(fig, "beam_layout.png")
+    return fig
 
 
-def attention_step():
-    """One attention step: score, softmax, alignments, context, attention, with shapes."""
-    fig, ax = canvas(12.4, 4.6)
-    y = 2.6
-    box(ax, 1.0, y, 1.5, 0.8, "cell output\n(query)", size=9.5)
-    label(ax, 0.85, y - 0.65, "[B, H]", size=9)
-    arrow(ax, (1.75, y), (2.45, y))
-    box(ax, 3.25, y, 1.5, 0.8, "score", face=ATTENTION, edge=ATTENTION_EDGE, size=10)
-    label(ax, 3.25, y - 0.65, "[B, S]", size=9)
-    box(ax, 3.25, 4.1, 1.9, 0.6, "keys [B, S, U]", face=PAD, edge="#888888", size=9)
-    arrow(ax, (3.25, 3.8), (3.25, 3.0))
-    arrow(ax, (4.0, y), (4.7, y))
-    box(ax, 5.5, y, 1.5, 0.8, "softmax\n(masked)", face=ATTENTION, edge=ATTENTION_EDGE, size=10)
-    arrow(ax, (6.25, y), (6.95, y))
-    label(ax, 6.6, y + 0.6, "alignments", size=8.5)
-    label(ax, 6.6, y - 0.65, "[B, S]", size=9)
-    box(ax, 7.75, y, 1.5, 0.8, "weighted\nsum", face=ATTENTION, edge=ATTENTION_EDGE, size=10)
-    box(ax, 7.75, 4.1, 2.0, 0.6, "memory [B, S, D]", face=PAD, edge="#888888", size=9)
-    arrow(ax, (7.75, 3.8), (7.75, 3.0))
-    arrow(ax, (8.5, y), (9.2, y))
-    label(ax, 8.85, y + 0.6, "context", size=8.5)
-    label(ax, 8.85, y - 0.65, "[B, D]", size=9)
-    box(ax, 10.1, y, 1.6, 0.8, "attention layer\n[cell out, context]", face=LAYER, edge=LAYER_EDGE, size=8.5)
-    arrow(ax, (10.9, y), (11.5, y))
-    label(ax, 11.9, y + 0.2, "attention", size=9)
-    label(ax, 11.9, y - 0.15, "[B, A]", size=9)
-    arrow(ax, (1.5, y - 0.4), (1.5, 1.0), style="-", color="#666666")
-    arrow(ax, (1.5, 1.0), (10.1, 1.0), style="-", color="#666666")
-    arrow(ax, (10.1, 1.0), (10.1, y - 0.4), color="#666666")
-    label(ax, 5.5, 0.75, "the cell output joins the context in the attention layer (attention_layer_size=A; "
-          "without it the attention is the context)", size=9, color="#555555")
-    label(ax, 6.2, 0.2, "Bahdanau: score = v . tanh(keys + W query)      Luong: score = query . keys      "
-          "keys = memory_layer(memory), once per memory", size=9.5, style="italic")
-    save(fig, "attention_step.png")
-
-
-def main():
-    sampler_step()
-    reduction_factor()
-    stop_token_decoder()
-    beam_layout()
-    attention_step()
-    print("wrote sampler_step.png, reduction_factor.png, stop_token_decoder.png, beam_layout.png, attention_step.png")
-
-
-if __name__ == "__main__":
-    main()
+#: {PNG name: the function that draws it}; make_figures.py saves each under figures/
+DRAWINGS = {
+    "decoder_loop.png": decoder_loop,
+    "sampler_step.png": sampler_step,
+    "reduction_factor.png": reduction_factor,
+    "stop_token_decoder.png": stop_token_decoder,
+    "beam_layout.png": beam_layout,
+}
