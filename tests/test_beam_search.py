@@ -14,8 +14,8 @@ START, END = 0, 1
 
 
 def ops(bk):
-    """The backend's beam_search module (for its private one-step helpers)."""
-    return importlib.import_module(f"course_lib.{bk.name}.beam_search")
+    """The backend's beam_step module (one search step and its private helpers)."""
+    return importlib.import_module(f"course_lib.{bk.name}.beam_step")
 
 
 def fixed_inputs(seed=0, vocab=V, batch=B):

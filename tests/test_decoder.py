@@ -61,9 +61,10 @@ def test_fast_path_equals_step_loop(backend, impute, maximum_iterations):
     _, decoder, fast = _training_decode(backend, None, "multi", impute, maximum_iterations)
     weights = backend.cl.export_weights(decoder)
     _, loop_decoder, _ = _training_decode(backend, weights, "multi", impute, maximum_iterations)
-    loop_decoder._unrolled_decode = lambda *args: None  # force the step loop
     x = np.random.default_rng(0).standard_normal((B, T, E)).astype(np.float32)
-    loop = loop_decoder(backend.float(x), sequence_length=backend.int(LENGTHS))
+    loop = backend.cl.dynamic_decode(  # dynamic_decode itself always runs the step loop
+        loop_decoder, impute_finished=impute, maximum_iterations=maximum_iterations,
+        decoder_init_input=backend.float(x), decoder_init_kwargs=dict(sequence_length=backend.int(LENGTHS)))
     fast, loop = backend.np(fast), backend.np(loop)
     assert_close(fast[0].rnn_output, loop[0].rnn_output, what="rnn_output")
     np.testing.assert_array_equal(fast[0].sample_id, loop[0].sample_id)
@@ -215,8 +216,10 @@ def test_tf_function_equals_eager(tf_backend):
     x = tf_backend.float(np.random.default_rng(0).standard_normal((B, T, E)))
     run_t = lambda x: train(x, sequence_length=tf_backend.int(LENGTHS))  # noqa: E731
     assert_close(tf_backend.np(run_t(x)), tf_backend.np(tf.function(run_t)(x)))
-    train._unrolled_decode = lambda *a: None
-    assert_close(tf_backend.np(run_t(x)), tf_backend.np(tf.function(run_t)(x)))
+    run_loop = lambda x: cl.dynamic_decode(train, impute_finished=True, decoder_init_input=x,  # noqa: E731
+                                           decoder_init_kwargs=dict(sequence_length=tf_backend.int(LENGTHS)))
+    assert_close(tf_backend.np(run_t(x)), tf_backend.np(tf.function(run_loop)(x)))
+    assert_close(tf_backend.np(run_loop(x)), tf_backend.np(tf.function(run_loop)(x)))
 
 
 def test_gradients_flow(backend):

@@ -22,12 +22,14 @@ from course_lib.tf.cells import (  # noqa: E402
 from course_lib.tf.rnn import dynamic_rnn  # noqa: E402
 from course_lib.tf.sampler import (  # noqa: E402
     CustomHelper, CustomSampler, GreedyEmbeddingHelper, GreedyEmbeddingSampler, InferenceHelper,
-    InferenceSampler, Sampler, SampleEmbeddingHelper, SampleEmbeddingSampler,
+    InferenceSampler, Sampler, SampleEmbeddingHelper, SampleEmbeddingSampler, TrainingHelper, TrainingSampler,
+)
+from course_lib.tf.scheduled_sampler import (  # noqa: E402
     ScheduledEmbeddingTrainingHelper, ScheduledEmbeddingTrainingSampler, ScheduledOutputTrainingHelper,
-    ScheduledOutputTrainingSampler, TrainingHelper, TrainingSampler,
+    ScheduledOutputTrainingSampler,
 )
 from course_lib.tf.decoder import (  # noqa: E402
-    MAXIMUM_ITERATIONS_CAP, BaseDecoder, BasicDecoder, BasicDecoderOutput, Decoder, dynamic_decode,
+    MAXIMUM_ITERATIONS_CAP, BaseDecoder, BasicDecoder, BasicDecoderOutput, Decoder, TensorArray, dynamic_decode,
 )
 from course_lib.tf.loss import SequenceLoss, sequence_loss, sequence_mask  # noqa: E402
 from course_lib.tf.weights import export_weights, import_weights  # noqa: E402
@@ -36,16 +38,7 @@ from course_lib.common.checks import check_shape  # noqa: E402
 
 from course_lib.tf.trace import TraceDecoder  # noqa: E402
 
-try:  # attention and beam search land in their own modules
-    from course_lib.tf.attention import *  # noqa: F401,F403,E402
-except ImportError:  # pragma: no cover - while the module is being written
-    pass
-try:
-    from course_lib.tf.beam_search import *  # noqa: F401,F403,E402
-except ImportError:  # pragma: no cover
-    pass
+from course_lib.tf.attention import *  # noqa: F401,F403,E402
+from course_lib.tf.beam_search import *  # noqa: F401,F403,E402
 
-import tensorflow as _tf  # noqa: E402
-
-TensorArray = _tf.TensorArray  # the same object as course_lib.tf.decoder.TensorArray
 BACKEND = "tf"

@@ -1,8 +1,10 @@
 """The fast path for stock cells under teacher forcing: the input projections of all steps
 are one matrix product before the loop, so each step only multiplies the recurrent state.
 
-The step loop and this path give the same numbers (tested). Only the exact stock classes
-take it: a subclass may change the step, so it takes the loop.
+``dynamic_rnn`` and ``BasicDecoder`` choose it before they would run their step loop; the loops
+a learner reads (``dynamic_decode``, ``rnn._step_loop``) have no fast path inside. The step
+loop and this path give the same numbers (tested). Only the exact stock classes take it: a
+subclass may change the step, so it takes the loop.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from course_lib.tf.cells import GRUCell, LSTMCell, MultiRNNCell, SimpleRNNCell
+from course_lib.tf.sampler import TrainingSampler
 
 _STOCK = (LSTMCell, GRUCell, SimpleRNNCell)
 
@@ -32,9 +35,8 @@ def build_stock(cell, input_size: int) -> None:
 
 def supports(cell) -> bool:
     """True when ``cell`` is a stock cell, or a ``MultiRNNCell`` of them, already built."""
-    if type(cell) is MultiRNNCell:
-        return all(type(c) in _STOCK and c.built for c in cell.cells)
-    return type(cell) in _STOCK and cell.built
+    cells = list(cell.cells) if type(cell) is MultiRNNCell else [cell]
+    return all(type(c) in _STOCK and c.built for c in cells)
 
 
 def _layer(cell, x, valid, state):
@@ -100,3 +102,37 @@ def unroll(cell, inputs_tm, sequence_length, initial_state):
         x, s = _layer(c, x, valid, s)
         finals.append(s)
     return x, (tuple(finals) if type(cell) is MultiRNNCell else finals[0])
+
+
+def takes_teacher_forcing(decoder, inputs) -> bool:
+    """True when ``decoder`` (a ``BasicDecoder``) teacher-forces a stock cell: an exact
+    ``TrainingSampler``, and a stock cell built (or buildable) for the depth of ``inputs``."""
+    if type(decoder.sampler) is not TrainingSampler or getattr(inputs, "shape", None) is None:
+        return False
+    if len(inputs.shape) < 3 or inputs.shape[-1] is None:
+        return False
+    build_stock(decoder.cell, inputs.shape[-1])
+    return supports(decoder.cell)
+
+
+def teacher_forced(decoder, initial_state, impute_finished, maximum_iterations):
+    """The whole teacher-forced decode of an initialized ``BasicDecoder`` at once.
+
+    Returns ``((rnn_output [T, B, V], sample_id [T, B]), final_state, lengths [B])``, time-major,
+    what ``dynamic_decode``'s loop gives for it.
+    """
+    inputs = decoder.sampler.inputs  # (T, B, D)
+    lengths = decoder.sampler.sequence_length
+    steps = tf.reduce_max(tf.concat([lengths, [0]], axis=0))
+    if maximum_iterations is not None:
+        steps = tf.minimum(steps, maximum_iterations)
+        lengths = tf.minimum(lengths, steps)
+    outputs, state = unroll(decoder.cell, inputs[:steps], lengths if impute_finished else None, initial_state)
+    if decoder.output_layer is not None:
+        outputs = decoder.output_layer(outputs)  # (T, B, V)
+    sample_ids = tf.argmax(outputs, axis=-1, output_type=tf.int32)  # (T, B)
+    if impute_finished:
+        valid = tf.range(steps)[:, None] < lengths[None, :]  # (T, B)
+        outputs = tf.where(valid[..., None], outputs, tf.zeros_like(outputs))
+        sample_ids = tf.where(valid, sample_ids, tf.zeros_like(sample_ids))
+    return (outputs, sample_ids), state, lengths

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from course_lib.common.args import check_loss_flags
 from course_lib.common.checks import check_integer, check_rank, describe
 
 
@@ -12,17 +13,6 @@ def sequence_mask(lengths, maxlen=None, dtype=tf.bool):
     lengths = tf.convert_to_tensor(lengths)
     check_integer(lengths, "lengths")
     return tf.sequence_mask(lengths, maxlen=maxlen, dtype=dtype)
-
-
-def _check_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch):
-    if average_across_timesteps and sum_over_timesteps:
-        raise ValueError("`average_across_timesteps` and `sum_over_timesteps` cannot both be True")
-    if average_across_batch and sum_over_batch:
-        raise ValueError("`average_across_batch` and `sum_over_batch` cannot both be True")
-    if average_across_batch and sum_over_timesteps:
-        raise ValueError("`average_across_batch` and `sum_over_timesteps` cannot both be True")
-    if sum_over_batch and average_across_timesteps:
-        raise ValueError("`sum_over_batch` and `average_across_timesteps` cannot both be True")
 
 
 def sequence_loss(logits, targets, weights, average_across_timesteps=True, average_across_batch=True,
@@ -41,7 +31,7 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True, avera
 
     Returns: a scalar when both axes are reduced, ``[T]`` or ``[B]`` when one is, else ``[B, T]``.
     """
-    _check_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
+    check_loss_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
     logits = tf.convert_to_tensor(logits)
     targets = tf.convert_to_tensor(targets)
     weights = tf.convert_to_tensor(weights)
@@ -91,7 +81,7 @@ class SequenceLoss:
 
     def __init__(self, average_across_timesteps=False, average_across_batch=False,
                  sum_over_timesteps=True, sum_over_batch=True, softmax_loss_function=None, name=None):
-        _check_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
+        check_loss_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
         self.average_across_timesteps = average_across_timesteps
         self.average_across_batch = average_across_batch
         self.sum_over_timesteps = sum_over_timesteps

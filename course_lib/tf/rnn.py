@@ -7,6 +7,7 @@ import tensorflow as tf
 from course_lib.common import nest
 from course_lib.common.checks import check_rank, check_sequence_length, check_state, describe
 from course_lib.tf import _fused
+from course_lib.tf.decoder import _graph_loop
 from course_lib.tf.sampler import _check_length_values
 
 
@@ -22,9 +23,10 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
       time_major: whether ``inputs`` and the returned outputs are time-major.
 
     Returns:
-      ``(outputs [B, T, cell.output_size], final_state)``. The loop is a ``tf.while_loop``, so
-      under ``tf.function`` it becomes one graph loop. Stock cells precompute every step's input
-      projection in one matrix product.
+      ``(outputs [B, T, cell.output_size], final_state)``. Stock cells (and ``MultiRNNCell``s of
+      them) precompute every step's input projection in one matrix product (``_fused``); other
+      cells run ``_step_loop``, a plain Python loop that AutoGraph turns into one graph loop
+      under ``tf.function``.
     """
     inputs = tf.convert_to_tensor(inputs)
     check_rank(inputs, 3, "inputs", "[time, batch, depth]" if time_major else "[batch, time, depth]")
@@ -47,27 +49,28 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
     if _fused.supports(cell):
         outputs, state = _fused.unroll(cell, x, sequence_length, initial_state)
     else:
-        outputs, state = _step_loop(cell, x, sequence_length, initial_state)
+        loop = _step_loop if tf.executing_eagerly() else _graph_loop(_step_loop)
+        outputs, state = loop(cell, x, sequence_length, initial_state)
     if not time_major:
         outputs = tf.transpose(outputs, [1, 0, 2])
     return outputs, state
 
 
 def _step_loop(cell, x, sequence_length, state):
-    """The plain loop, one cell call per step (a graph loop under ``tf.function``)."""
+    """The plain loop, one cell call per step (AutoGraph makes it a graph loop under ``tf.function``).
+
+    ``x [T, B, D]`` time-major; returns ``(outputs [T, B, H], final_state)``.
+    """
     T = tf.shape(x)[0]
     outputs_ta = tf.TensorArray(x.dtype, size=T)
-
-    def body(t, outputs_ta, state):
+    for t in tf.range(T):
         output, new_state = cell(x[t], state)  # (B, H)
         if sequence_length is not None:
             valid = (t < sequence_length)[:, None]  # (B, 1): rows still inside their length
             output = tf.where(valid, output, tf.zeros_like(output))
             new_state = tf.nest.map_structure(lambda new, old: tf.where(valid, new, old), new_state, state)
-        return t + 1, outputs_ta.write(t, output), new_state
-
-    _, outputs_ta, state = tf.while_loop(lambda t, *_: t < T, body, (tf.constant(0), outputs_ta, state))
-    outputs = outputs_ta.stack()  # (T, B, H)
+        outputs_ta = outputs_ta.write(t, output)
+        state = nest.like_state_size(state, new_state)
     if x.shape[0] == 0:
-        outputs = tf.zeros([0, tf.shape(x)[1], cell.output_size], x.dtype)
-    return outputs, state
+        return tf.zeros([0, tf.shape(x)[1], cell.output_size], x.dtype), state
+    return outputs_ta.stack(), state  # (T, B, H)

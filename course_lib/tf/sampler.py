@@ -1,12 +1,9 @@
 """Samplers (TF1: Helpers): what a decoder feeds itself at the next step.
 
-A sampler answers three questions for ``BasicDecoder``:
-
-* ``initialize(...) -> (finished [B], first_inputs)``: where does decoding start?
-* ``sample(time, outputs, state) -> sample_ids``: which token did the step emit?
-* ``next_inputs(time, outputs, state, sample_ids) -> (finished, next_inputs, next_state)``:
-  what goes in next (ground truth under teacher forcing, the sample's embedding at inference),
-  and which rows are done?
+The interface (``initialize``, ``sample``, ``next_inputs``, ``batch_size``) is documented once,
+in ``course_lib.common.interfaces``. This module has teacher forcing (``TrainingSampler``), the
+inference samplers and the samplers built from functions; scheduled sampling is in
+``course_lib.tf.scheduled_sampler``. The TF1 Helper names are aliases at the end.
 
 Ids are int32, as in tfa (the PyTorch backend uses int64). Random samplers draw with
 stateless ops seeded by ``(seed, time)``, so a seeded decode repeats exactly.
@@ -14,34 +11,19 @@ stateless ops seeded by ``(seed, time)``, so a seeded decode repeats exactly.
 
 from __future__ import annotations
 
-import abc
-
 import tensorflow as tf
 
+from course_lib.common.args import check_callable, check_start_and_end, check_temperature
 from course_lib.common.checks import (
     check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
 )
 
+from course_lib.common.interfaces import SamplerInterface
 
-class Sampler(abc.ABC):
-    """Interface of a sampler; see the module docstring."""
 
-    @abc.abstractmethod
-    def initialize(self, inputs, **kwargs):
-        """Returns ``(finished [B] bool, first_inputs [B, ...])``."""
-
-    @abc.abstractmethod
-    def sample(self, time, outputs, state):
-        """Returns ``sample_ids [B, *sample_ids_shape]``."""
-
-    @abc.abstractmethod
-    def next_inputs(self, time, outputs, state, sample_ids):
-        """Returns ``(finished [B], next_inputs [B, ...], next_state)``."""
-
-    @property
-    @abc.abstractmethod
-    def batch_size(self):
-        """The batch size, known after ``initialize``."""
+class Sampler(SamplerInterface):
+    """Interface of a sampler (``course_lib.common.interfaces``): ``initialize``, ``sample``,
+    ``next_inputs``, ``batch_size``; sample ids are int32 scalars per row unless a sampler says otherwise."""
 
     @property
     def sample_ids_shape(self):
@@ -52,17 +34,10 @@ class Sampler(abc.ABC):
         return tf.int32
 
 
-def _check_initialized(sampler, value):
-    if value is None:
-        raise RuntimeError(f"{type(sampler).__name__}.initialize(...) must be called first")
-    return value
-
-
 def _embedding_fn(embedding, embedding_fn, name="embedding"):
     """The function ids -> vectors: ``embedding_fn`` if given, else a lookup in ``embedding``."""
     if embedding_fn is not None:
-        if not callable(embedding_fn):
-            raise TypeError(f"`embedding_fn` must be callable, got {describe(embedding_fn)}")
+        check_callable(embedding_fn, "embedding_fn")
         return embedding_fn
     if isinstance(embedding, (tf.Tensor, tf.Variable)) or hasattr(embedding, "value") and hasattr(embedding, "shape"):
         check_rank(embedding, 2, name, "[vocab_size, embedding_dim]")
@@ -123,10 +98,6 @@ class TrainingSampler(Sampler):
         self.inputs = None  # time-major [T, B, D] after initialize
         self.sequence_length = None
         self._batch_size = None
-
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
 
     def initialize(self, inputs, sequence_length=None, mask=None):
         """Args: inputs ``[B, T, D]`` (``[T, B, D]`` if time-major); sequence_length ``[B]``
@@ -191,89 +162,6 @@ def _check_length_values(sequence_length, T_static, T):
         return tf.identity(sequence_length)
 
 
-class ScheduledEmbeddingTrainingSampler(TrainingSampler):
-    """Scheduled sampling over ids (Bengio et al. 2015): each row, with probability
-    ``sampling_probability``, feeds the embedding of a token sampled from the outputs
-    instead of the ground truth. ``sample_ids`` is -1 where the ground truth is fed.
-    """
-
-    def __init__(self, sampling_probability, embedding_fn=None, time_major=False, seed=None, scheduling_seed=None):
-        super().__init__(time_major=time_major)
-        self.sampling_probability = _check_probability(sampling_probability)
-        self.embedding_fn = embedding_fn
-        self.seed = seed
-        self.scheduling_seed = scheduling_seed
-
-    def initialize(self, inputs, sequence_length=None, mask=None, embedding=None):
-        """Like ``TrainingSampler.initialize``; ``embedding [V, E]`` embeds sampled ids."""
-        self._embed = _embedding_fn(embedding, self.embedding_fn)
-        out = super().initialize(inputs, sequence_length=sequence_length, mask=mask)
-        _check_probability_batch(self.sampling_probability, self.batch_size)
-        return out
-
-    def sample(self, time, outputs, state):
-        B = tf.shape(outputs)[0]
-        select = _bernoulli(self.sampling_probability, B, self.scheduling_seed, time)
-        sampled = _categorical(outputs, self.seed, time)
-        return tf.where(select, sampled, tf.fill([B], -1))
-
-    def next_inputs(self, time, outputs, state, sample_ids):
-        finished, base_next = self._next(time)
-
-        def maybe_sample():
-            sampled = sample_ids > -1
-            embedded = tf.cast(self._embed(tf.maximum(sample_ids, 0)), base_next.dtype)
-            return tf.where(sampled[:, None], embedded, base_next)
-
-        next_inputs = tf.cond(tf.reduce_all(finished), lambda: base_next, maybe_sample)
-        return finished, next_inputs, state
-
-
-class ScheduledOutputTrainingSampler(TrainingSampler):
-    """Scheduled sampling over continuous outputs: with probability ``sampling_probability``
-    a row feeds its own output (through ``next_inputs_fn`` if given) instead of the ground truth.
-    ``sample_ids`` is a bool per row: True where the output is fed back.
-    """
-
-    def __init__(self, sampling_probability, time_major=False, seed=None, next_inputs_fn=None):
-        super().__init__(time_major=time_major)
-        self.sampling_probability = _check_probability(sampling_probability)
-        self.seed = seed
-        self.next_inputs_fn = next_inputs_fn
-
-    @property
-    def sample_ids_dtype(self):
-        return tf.bool
-
-    def initialize(self, inputs, sequence_length=None, mask=None, auxiliary_inputs=None):
-        """Like ``TrainingSampler.initialize``; ``auxiliary_inputs [B, T, A]`` are concatenated
-        to every next input, fed back or not."""
-        if auxiliary_inputs is None:
-            maybe_concat = inputs
-            self.auxiliary_inputs = None
-        else:
-            maybe_concat = tf.concat([inputs, auxiliary_inputs], axis=-1)
-            self.auxiliary_inputs = auxiliary_inputs if self.time_major else tf.transpose(auxiliary_inputs, [1, 0, 2])
-        out = super().initialize(maybe_concat, sequence_length=sequence_length, mask=mask)
-        _check_probability_batch(self.sampling_probability, self.batch_size)
-        return out
-
-    def sample(self, time, outputs, state):
-        return _bernoulli(self.sampling_probability, tf.shape(outputs)[0], self.seed, time)
-
-    def next_inputs(self, time, outputs, state, sample_ids):
-        finished, base_next = self._next(time)
-
-        def maybe_sample():
-            sampled = outputs if self.next_inputs_fn is None else self.next_inputs_fn(outputs)
-            if self.auxiliary_inputs is not None:
-                sampled = tf.concat([sampled, tf.gather(self.auxiliary_inputs, time + 1)], axis=-1)
-            return tf.where(sample_ids[:, None], tf.cast(sampled, base_next.dtype), base_next)
-
-        next_inputs = tf.cond(tf.reduce_all(finished), lambda: base_next, maybe_sample)
-        return finished, next_inputs, state
-
-
 class GreedyEmbeddingSampler(Sampler):
     """Inference: feed back the embedding of the argmax token; a row finishes on ``end_token``.
 
@@ -284,15 +172,10 @@ class GreedyEmbeddingSampler(Sampler):
         self.embedding_fn = embedding_fn
         self._batch_size = None
 
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
-
     def initialize(self, embedding, start_tokens=None, end_token=None):
         """Returns ``(finished [B] all False, embedding of start_tokens [B, E])``."""
         self._embed = _embedding_fn(embedding, self.embedding_fn)
-        if start_tokens is None or end_token is None:
-            raise ValueError("`start_tokens` [batch] and `end_token` (a scalar) are required, got None")
+        check_start_and_end(start_tokens, end_token)
         start_tokens = tf.convert_to_tensor(start_tokens)
         check_integer(start_tokens, "start_tokens")
         check_rank(start_tokens, 1, "start_tokens", "[batch_size]")
@@ -332,8 +215,7 @@ class SampleEmbeddingSampler(GreedyEmbeddingSampler):
 
     def __init__(self, embedding_fn=None, softmax_temperature=None, seed=None):
         super().__init__(embedding_fn)
-        if softmax_temperature is not None and not float(softmax_temperature) > 0:
-            raise ValueError(f"`softmax_temperature` must be > 0, got {softmax_temperature!r}")
+        check_temperature(softmax_temperature)
         self.softmax_temperature = softmax_temperature
         self.seed = seed
 
@@ -353,19 +235,14 @@ class InferenceSampler(Sampler):
     """
 
     def __init__(self, sample_fn, sample_shape, sample_dtype, end_fn, next_inputs_fn=None):
-        for name, fn in (("sample_fn", sample_fn), ("end_fn", end_fn)):
-            if not callable(fn):
-                raise TypeError(f"`{name}` must be callable, got {describe(fn)}")
+        check_callable(sample_fn, "sample_fn")
+        check_callable(end_fn, "end_fn")
         self.sample_fn = sample_fn
         self._sample_shape = tf.TensorShape(sample_shape)
         self._sample_dtype = tf.as_dtype(sample_dtype)
         self.end_fn = end_fn
         self.next_inputs_fn = next_inputs_fn
         self._batch_size = None
-
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
 
     @property
     def sample_ids_shape(self):
@@ -403,18 +280,13 @@ class CustomSampler(Sampler):
 
     def __init__(self, initialize_fn, sample_fn, next_inputs_fn, sample_ids_shape=None, sample_ids_dtype=None):
         for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn), ("next_inputs_fn", next_inputs_fn)):
-            if not callable(fn):
-                raise TypeError(f"`{name}` must be callable, got {describe(fn)}")
+            check_callable(fn, name)
         self.initialize_fn = initialize_fn
         self.sample_fn = sample_fn
         self.next_inputs_fn = next_inputs_fn
         self._sample_ids_shape = tf.TensorShape(sample_ids_shape or [])
         self._sample_ids_dtype = tf.as_dtype(sample_ids_dtype or tf.int32)
         self._batch_size = None
-
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
 
     @property
     def sample_ids_shape(self):
@@ -437,30 +309,9 @@ class CustomSampler(Sampler):
         return self.next_inputs_fn(time=time, outputs=outputs, state=state, sample_ids=sample_ids)
 
 
-def _check_probability(p):
-    if isinstance(p, (int, float)) or (hasattr(p, "numpy") and tf.executing_eagerly()):
-        t = tf.convert_to_tensor(p, tf.float32)
-        if t.shape.rank > 1:
-            raise ValueError(f"`sampling_probability` must be a scalar or a vector [batch], got {describe(t)}")
-        values = t.numpy().reshape(-1)
-        if values.size and (values.min() < 0 or values.max() > 1):
-            raise ValueError(f"`sampling_probability` must lie in [0, 1], got {values.tolist()}")
-    return p
-
-
-def _check_probability_batch(p, batch_size):
-    rank = getattr(getattr(p, "shape", None), "rank", None)
-    if rank == 1 and isinstance(batch_size, int) and p.shape[0] not in (None, batch_size):
-        raise ValueError(
-            f"`sampling_probability` must be a scalar or a vector [batch_size = {batch_size}], got {describe(p)}"
-        )
-
-
 # TF1 names (tf.contrib.seq2seq): a Helper is a Sampler.
 TrainingHelper = TrainingSampler
 GreedyEmbeddingHelper = GreedyEmbeddingSampler
 SampleEmbeddingHelper = SampleEmbeddingSampler
-ScheduledEmbeddingTrainingHelper = ScheduledEmbeddingTrainingSampler
-ScheduledOutputTrainingHelper = ScheduledOutputTrainingSampler
 InferenceHelper = InferenceSampler
 CustomHelper = CustomSampler

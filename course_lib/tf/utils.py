@@ -41,3 +41,13 @@ def to_device(structure, device):
     """Copy the tensors of a nested structure onto ``device`` (e.g. ``"/GPU:0"``)."""
     with tf.device(device):
         return nest.map_structure(lambda x: tf.identity(x) if isinstance(x, tf.Tensor) else x, structure)
+
+
+def device_of(*values) -> str:
+    """The device of the first tensor or variable found in ``values`` (nested structures too);
+    ``default_device()`` when there is none."""
+    for v in values:
+        for leaf in nest.flatten(v) if nest.is_nested(v) else [v]:
+            if isinstance(leaf, (tf.Tensor, tf.Variable)) and getattr(leaf, "device", ""):
+                return leaf.device
+    return default_device()

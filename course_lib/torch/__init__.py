@@ -11,9 +11,11 @@ from course_lib.torch.cells import (
 from course_lib.torch.rnn import dynamic_rnn
 from course_lib.torch.sampler import (
     CustomHelper, CustomSampler, GreedyEmbeddingHelper, GreedyEmbeddingSampler, InferenceHelper,
-    InferenceSampler, Sampler, SampleEmbeddingHelper, SampleEmbeddingSampler,
+    InferenceSampler, Sampler, SampleEmbeddingHelper, SampleEmbeddingSampler, TrainingHelper, TrainingSampler,
+)
+from course_lib.torch.scheduled_sampler import (
     ScheduledEmbeddingTrainingHelper, ScheduledEmbeddingTrainingSampler, ScheduledOutputTrainingHelper,
-    ScheduledOutputTrainingSampler, TrainingHelper, TrainingSampler,
+    ScheduledOutputTrainingSampler,
 )
 from course_lib.torch.decoder import (
     MAXIMUM_ITERATIONS_CAP, BaseDecoder, BasicDecoder, BasicDecoderOutput, Decoder, TensorArray,
@@ -26,15 +28,7 @@ from course_lib.common.checks import check_shape
 
 from course_lib.torch.trace import TraceDecoder
 
-try:  # attention and beam search land in their own modules
-    from course_lib.torch.attention import *  # noqa: F401,F403
-    from course_lib.torch.attention import __all__ as _attention_all
-except ImportError:  # pragma: no cover - while the module is being written
-    _attention_all = []
-try:
-    from course_lib.torch.beam_search import *  # noqa: F401,F403
-    from course_lib.torch.beam_search import __all__ as _beam_all
-except ImportError:  # pragma: no cover
-    _beam_all = []
+from course_lib.torch.attention import *  # noqa: F401,F403,E402
+from course_lib.torch.beam_search import *  # noqa: F401,F403,E402
 
 BACKEND = "torch"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from course_lib.common.args import check_loss_flags
 from course_lib.common.checks import check_integer, check_rank, describe
 
 
@@ -16,17 +17,6 @@ def sequence_mask(lengths, maxlen=None, dtype=torch.bool):
         maxlen = int(lengths.max()) if lengths.numel() else 0
     mask = torch.arange(int(maxlen), device=lengths.device) < lengths[..., None]
     return mask.to(dtype)
-
-
-def _check_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch):
-    if average_across_timesteps and sum_over_timesteps:
-        raise ValueError("`average_across_timesteps` and `sum_over_timesteps` cannot both be True")
-    if average_across_batch and sum_over_batch:
-        raise ValueError("`average_across_batch` and `sum_over_batch` cannot both be True")
-    if average_across_batch and sum_over_timesteps:
-        raise ValueError("`average_across_batch` and `sum_over_timesteps` cannot both be True")
-    if sum_over_batch and average_across_timesteps:
-        raise ValueError("`sum_over_batch` and `average_across_timesteps` cannot both be True")
 
 
 def _div_no_nan(a, b):
@@ -50,7 +40,7 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True, avera
 
     Returns: a scalar when both axes are reduced, ``[T]`` or ``[B]`` when one is, else ``[B, T]``.
     """
-    _check_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
+    check_loss_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
     check_rank(logits, 3, "logits", "[batch_size, sequence_length, num_classes]")
     check_rank(targets, 2, "targets", "[batch_size, sequence_length]")
     check_rank(weights, 2, "weights", "[batch_size, sequence_length]")
@@ -94,7 +84,7 @@ class SequenceLoss:
 
     def __init__(self, average_across_timesteps=False, average_across_batch=False,
                  sum_over_timesteps=True, sum_over_batch=True, softmax_loss_function=None, name=None):
-        _check_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
+        check_loss_flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
         self.average_across_timesteps = average_across_timesteps
         self.average_across_batch = average_across_batch
         self.sum_over_timesteps = sum_over_timesteps

@@ -9,6 +9,7 @@ from course_lib.common.checks import (
     check_length_values, check_rank, check_sequence_length, check_state, describe,
 )
 from course_lib.torch import _fused
+from course_lib.torch.tensor_array import TensorArray
 
 
 def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_major=False):
@@ -55,17 +56,20 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
 
 
 def _step_loop(cell, x, sequence_length, state):
-    """The plain loop: what ``dynamic_rnn`` does, one step at a time."""
+    """The plain loop, one cell call per step.
+
+    ``x [B, T, D]`` batch-major; returns ``(outputs [B, T, H], final_state)``.
+    """
     B, T = x.shape[0], x.shape[1]
-    outputs = []
+    outputs_ta = TensorArray()
     for t in range(T):
         output, new_state = cell(x[:, t], state)  # (B, H)
         if sequence_length is not None:
             valid = (t < sequence_length)[:, None]  # (B, 1): rows still inside their length
             output = torch.where(valid, output, torch.zeros_like(output))
             new_state = nest.map_structure(lambda new, old: torch.where(valid, new, old), new_state, state)
-        outputs.append(output)
-        state = new_state
-    if not outputs:
+        outputs_ta = outputs_ta.write(t, output)
+        state = nest.like_state_size(state, new_state)
+    if T == 0:
         return x.new_zeros(B, 0, cell.output_size), state
-    return torch.stack(outputs, dim=1), state  # (B, T, H)
+    return outputs_ta.stack().transpose(0, 1), state  # (B, T, H)

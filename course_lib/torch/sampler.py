@@ -1,48 +1,31 @@
 """Samplers (TF1: Helpers): what a decoder feeds itself at the next step.
 
-A sampler answers three questions for ``BasicDecoder``:
-
-* ``initialize(...) -> (finished [B], first_inputs)``: where does decoding start?
-* ``sample(time, outputs, state) -> sample_ids``: which token did the step emit?
-* ``next_inputs(time, outputs, state, sample_ids) -> (finished, next_inputs, next_state)``:
-  what goes in next (ground truth under teacher forcing, the sample's embedding at inference),
-  and which rows are done?
+The interface (``initialize``, ``sample``, ``next_inputs``, ``batch_size``) is documented once,
+in ``course_lib.common.interfaces``. This module has teacher forcing (``TrainingSampler``), the
+inference samplers and the samplers built from functions; scheduled sampling is in
+``course_lib.torch.scheduled_sampler``. The TF1 Helper names are aliases at the end.
 
 Ids are int64 (PyTorch's index type); the TensorFlow backend uses int32, as tfa does.
 """
 
 from __future__ import annotations
 
-import abc
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.common.args import check_callable, check_start_and_end, check_temperature
 from course_lib.common.checks import (
     check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
 )
 
+from course_lib.common.interfaces import SamplerInterface
+from course_lib.torch.utils import device_of as _device_of
 
-class Sampler(abc.ABC):
-    """Interface of a sampler; see the module docstring."""
 
-    @abc.abstractmethod
-    def initialize(self, inputs, **kwargs):
-        """Returns ``(finished [B] bool, first_inputs [B, ...])``."""
-
-    @abc.abstractmethod
-    def sample(self, time, outputs, state):
-        """Returns ``sample_ids [B, *sample_ids_shape]``."""
-
-    @abc.abstractmethod
-    def next_inputs(self, time, outputs, state, sample_ids):
-        """Returns ``(finished [B], next_inputs [B, ...], next_state)``."""
-
-    @property
-    @abc.abstractmethod
-    def batch_size(self):
-        """The batch size, known after ``initialize``."""
+class Sampler(SamplerInterface):
+    """Interface of a sampler (``course_lib.common.interfaces``): ``initialize``, ``sample``,
+    ``next_inputs``, ``batch_size``; sample ids are int64 scalars per row unless a sampler says otherwise."""
 
     @property
     def sample_ids_shape(self):
@@ -53,17 +36,10 @@ class Sampler(abc.ABC):
         return torch.int64
 
 
-def _check_initialized(sampler, value):
-    if value is None:
-        raise RuntimeError(f"{type(sampler).__name__}.initialize(...) must be called first")
-    return value
-
-
 def _embedding_fn(embedding, embedding_fn, name="embedding"):
     """The function ids -> vectors: ``embedding_fn`` if given, else a lookup in ``embedding``."""
     if embedding_fn is not None:
-        if not callable(embedding_fn):
-            raise TypeError(f"`embedding_fn` must be callable, got {describe(embedding_fn)}")
+        check_callable(embedding_fn, "embedding_fn")
         return embedding_fn
     if isinstance(embedding, nn.Embedding):
         return embedding
@@ -115,10 +91,6 @@ class TrainingSampler(Sampler):
         self.sequence_length = None
         self._batch_size = None
 
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
-
     def initialize(self, inputs, sequence_length=None, mask=None):
         """Args: inputs ``[B, T, D]`` (``[T, B, D]`` if time-major); sequence_length ``[B]``
         or mask ``[B, T]``. Returns ``(finished [B], inputs at t = 0 [B, D])``."""
@@ -162,88 +134,6 @@ class TrainingSampler(Sampler):
         return finished, next_inputs, state
 
 
-class ScheduledEmbeddingTrainingSampler(TrainingSampler):
-    """Scheduled sampling over ids (Bengio et al. 2015): each row, with probability
-    ``sampling_probability``, feeds the embedding of a token sampled from the outputs
-    instead of the ground truth. ``sample_ids`` is -1 where the ground truth is fed.
-    """
-
-    def __init__(self, sampling_probability, embedding_fn=None, time_major=False, seed=None, scheduling_seed=None):
-        super().__init__(time_major=time_major)
-        self.sampling_probability = _check_probability(sampling_probability)
-        self.embedding_fn = embedding_fn
-        self.seed = seed
-        self.scheduling_seed = scheduling_seed
-
-    def initialize(self, inputs, sequence_length=None, mask=None, embedding=None):
-        """Like ``TrainingSampler.initialize``; ``embedding [V, E]`` embeds sampled ids."""
-        self._embed = _embedding_fn(embedding, self.embedding_fn)
-        out = super().initialize(inputs, sequence_length=sequence_length, mask=mask)
-        self._gen = _generator(self.seed, inputs.device)
-        self._sched_gen = _generator(self.scheduling_seed, inputs.device)
-        _check_probability_batch(self.sampling_probability, self.batch_size)
-        return out
-
-    def sample(self, time, outputs, state):
-        p = torch.as_tensor(self.sampling_probability, dtype=torch.float32, device=outputs.device)
-        p = p.expand(outputs.shape[0])
-        select = torch.bernoulli(p, generator=self._sched_gen).bool()
-        sampled = _categorical(outputs, self._gen)
-        return torch.where(select, sampled, torch.full_like(sampled, -1))
-
-    def next_inputs(self, time, outputs, state, sample_ids):
-        finished, base_next = self._next(time)
-        if bool(finished.all()):
-            return finished, base_next, state
-        sampled = sample_ids > -1
-        embedded = self._embed(torch.clamp(sample_ids, min=0)).to(base_next.dtype)
-        return finished, torch.where(sampled[:, None], embedded, base_next), state
-
-
-class ScheduledOutputTrainingSampler(TrainingSampler):
-    """Scheduled sampling over continuous outputs: with probability ``sampling_probability``
-    a row feeds its own output (through ``next_inputs_fn`` if given) instead of the ground truth.
-    ``sample_ids`` is a bool per row: True where the output is fed back.
-    """
-
-    def __init__(self, sampling_probability, time_major=False, seed=None, next_inputs_fn=None):
-        super().__init__(time_major=time_major)
-        self.sampling_probability = _check_probability(sampling_probability)
-        self.seed = seed
-        self.next_inputs_fn = next_inputs_fn
-
-    @property
-    def sample_ids_dtype(self):
-        return torch.bool
-
-    def initialize(self, inputs, sequence_length=None, mask=None, auxiliary_inputs=None):
-        """Like ``TrainingSampler.initialize``; ``auxiliary_inputs [B, T, A]`` are concatenated
-        to every next input, fed back or not."""
-        if auxiliary_inputs is None:
-            maybe_concat = inputs
-            self.auxiliary_inputs = None
-        else:
-            maybe_concat = torch.cat([inputs, auxiliary_inputs], dim=-1)
-            self.auxiliary_inputs = auxiliary_inputs if self.time_major else auxiliary_inputs.transpose(0, 1)
-        out = super().initialize(maybe_concat, sequence_length=sequence_length, mask=mask)
-        self._gen = _generator(self.seed, inputs.device)
-        _check_probability_batch(self.sampling_probability, self.batch_size)
-        return out
-
-    def sample(self, time, outputs, state):
-        p = torch.as_tensor(self.sampling_probability, dtype=torch.float32, device=outputs.device)
-        return torch.bernoulli(p.expand(outputs.shape[0]), generator=self._gen).bool()
-
-    def next_inputs(self, time, outputs, state, sample_ids):
-        finished, base_next = self._next(time)
-        if bool(finished.all()):
-            return finished, base_next, state
-        sampled = outputs if self.next_inputs_fn is None else self.next_inputs_fn(outputs)
-        if self.auxiliary_inputs is not None:
-            sampled = torch.cat([sampled, self.auxiliary_inputs[time + 1]], dim=-1)
-        return finished, torch.where(sample_ids[:, None], sampled.to(base_next.dtype), base_next), state
-
-
 class GreedyEmbeddingSampler(Sampler):
     """Inference: feed back the embedding of the argmax token; a row finishes on ``end_token``.
 
@@ -254,15 +144,10 @@ class GreedyEmbeddingSampler(Sampler):
         self.embedding_fn = embedding_fn
         self._batch_size = None
 
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
-
     def initialize(self, embedding, start_tokens=None, end_token=None):
         """Returns ``(finished [B] all False, embedding of start_tokens [B, E])``."""
         self._embed = _embedding_fn(embedding, self.embedding_fn)
-        if start_tokens is None or end_token is None:
-            raise ValueError("`start_tokens` [batch] and `end_token` (a scalar) are required, got None")
+        check_start_and_end(start_tokens, end_token)
         start_tokens = torch.as_tensor(start_tokens)
         check_integer(start_tokens, "start_tokens")
         check_rank(start_tokens, 1, "start_tokens", "[batch_size]")
@@ -300,8 +185,7 @@ class SampleEmbeddingSampler(GreedyEmbeddingSampler):
 
     def __init__(self, embedding_fn=None, softmax_temperature=None, seed=None):
         super().__init__(embedding_fn)
-        if softmax_temperature is not None and not float(softmax_temperature) > 0:
-            raise ValueError(f"`softmax_temperature` must be > 0, got {softmax_temperature!r}")
+        check_temperature(softmax_temperature)
         self.softmax_temperature = softmax_temperature
         self.seed = seed
 
@@ -326,19 +210,14 @@ class InferenceSampler(Sampler):
     """
 
     def __init__(self, sample_fn, sample_shape, sample_dtype, end_fn, next_inputs_fn=None):
-        for name, fn in (("sample_fn", sample_fn), ("end_fn", end_fn)):
-            if not callable(fn):
-                raise TypeError(f"`{name}` must be callable, got {describe(fn)}")
+        check_callable(sample_fn, "sample_fn")
+        check_callable(end_fn, "end_fn")
         self.sample_fn = sample_fn
         self._sample_shape = torch.Size(sample_shape)
         self._sample_dtype = sample_dtype
         self.end_fn = end_fn
         self.next_inputs_fn = next_inputs_fn
         self._batch_size = None
-
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
 
     @property
     def sample_ids_shape(self):
@@ -375,18 +254,13 @@ class CustomSampler(Sampler):
 
     def __init__(self, initialize_fn, sample_fn, next_inputs_fn, sample_ids_shape=None, sample_ids_dtype=None):
         for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn), ("next_inputs_fn", next_inputs_fn)):
-            if not callable(fn):
-                raise TypeError(f"`{name}` must be callable, got {describe(fn)}")
+            check_callable(fn, name)
         self.initialize_fn = initialize_fn
         self.sample_fn = sample_fn
         self.next_inputs_fn = next_inputs_fn
         self._sample_ids_shape = torch.Size(sample_ids_shape or [])
         self._sample_ids_dtype = sample_ids_dtype or torch.int64
         self._batch_size = None
-
-    @property
-    def batch_size(self):
-        return _check_initialized(self, self._batch_size)
 
     @property
     def sample_ids_shape(self):
@@ -408,38 +282,9 @@ class CustomSampler(Sampler):
         return self.next_inputs_fn(time=time, outputs=outputs, state=state, sample_ids=sample_ids)
 
 
-def _device_of(*values):
-    for v in values:
-        if isinstance(v, torch.Tensor):
-            return v.device
-        if isinstance(v, nn.Module):
-            for p in v.parameters():
-                return p.device
-    return torch.device("cpu")
-
-
-def _check_probability(p):
-    t = torch.as_tensor(p, dtype=torch.float32)
-    if t.dim() > 1:
-        raise ValueError(f"`sampling_probability` must be a scalar or a vector [batch], got {describe(t)}")
-    if t.numel() and (float(t.min()) < 0 or float(t.max()) > 1):
-        raise ValueError(f"`sampling_probability` must lie in [0, 1], got {t.reshape(-1).tolist()}")
-    return p
-
-
-def _check_probability_batch(p, batch_size):
-    t = torch.as_tensor(p)
-    if t.dim() == 1 and t.shape[0] != batch_size:
-        raise ValueError(
-            f"`sampling_probability` must be a scalar or a vector [batch_size = {batch_size}], got {describe(t)}"
-        )
-
-
 # TF1 names (tf.contrib.seq2seq): a Helper is a Sampler.
 TrainingHelper = TrainingSampler
 GreedyEmbeddingHelper = GreedyEmbeddingSampler
 SampleEmbeddingHelper = SampleEmbeddingSampler
-ScheduledEmbeddingTrainingHelper = ScheduledEmbeddingTrainingSampler
-ScheduledOutputTrainingHelper = ScheduledOutputTrainingSampler
 InferenceHelper = InferenceSampler
 CustomHelper = CustomSampler

@@ -36,3 +36,16 @@ def to_numpy(structure):
 def to_device(structure, device):
     """Move the tensors of a nested structure to ``device``."""
     return nest.map_structure(lambda x: x.to(device) if isinstance(x, torch.Tensor) else x, structure)
+
+
+def device_of(*values) -> torch.device:
+    """The device of the first tensor (or module with parameters) found in ``values`` (nested
+    structures too); the CPU when there is none."""
+    for v in values:
+        for leaf in nest.flatten(v) if nest.is_nested(v) else [v]:
+            if isinstance(leaf, torch.Tensor):
+                return leaf.device
+            if isinstance(leaf, torch.nn.Module):
+                for p in leaf.parameters():
+                    return p.device
+    return torch.device("cpu")

@@ -20,10 +20,10 @@ import torch
 from torch import nn
 
 from course_lib.common import nest
+from course_lib.common.attention import WrapperSizes
 from course_lib.common.checks import describe
-from course_lib.torch.attention_ops import _dense
-# attention.py imports this module at its end, once AttentionMechanism is defined
-from course_lib.torch.attention import AttentionMechanism
+from course_lib.torch.attention.ops import _dense
+from course_lib.torch.attention.base import AttentionMechanism
 from course_lib.torch.decoder import TensorArray
 
 
@@ -97,7 +97,7 @@ def _layer_size(layer):
                      "give it `out_features`")
 
 
-class AttentionWrapper(nn.Module):
+class AttentionWrapper(WrapperSizes, nn.Module):
     """Wraps a cell with attention; itself a cell (`output, state = wrapper(inputs, state)`).
 
     The state is an `AttentionWrapperState`. With `alignment_history=True`, the alignments of
@@ -197,10 +197,6 @@ class AttentionWrapper(nn.Module):
         self._set_attention_layers([_dense(self.cell.output_size + d, size, **factory)
                                     for d, size in zip(depths, self._attention_layer_sizes)])
 
-    def _item_or_tuple(self, seq):
-        seq = tuple(seq)
-        return seq if self._is_multi else seq[0]
-
     @property
     def _attention_size(self):
         if self._attention_layer_sizes is not None:
@@ -210,24 +206,7 @@ class AttentionWrapper(nn.Module):
         depths = [m._memory_depth() for m in self._attn_mechanisms]
         return None if None in depths else sum(depths)  # None until the memory is set up
 
-    @property
-    def output_size(self):
-        """A (the attention depth) if `output_attention`, else the cell's output size.
-
-        Without an attention layer A is the memory depth: None until the memory is set up.
-        """
-        return self._attention_size if self._output_attention else self.cell.output_size
-
-    @property
-    def state_size(self):
-        """An `AttentionWrapperState` of sizes (alignment_history: T, or `()` when not kept)."""
-        return AttentionWrapperState(
-            cell_state=self.cell.state_size,
-            attention=self._attention_size,
-            alignments=self._item_or_tuple(m.alignments_size for m in self._attn_mechanisms),
-            alignment_history=self._item_or_tuple(
-                m.alignments_size if self._alignment_history else () for m in self._attn_mechanisms),
-            attention_state=self._item_or_tuple(m.state_size for m in self._attn_mechanisms))
+    _state_class = AttentionWrapperState
 
     def _check_batch(self, batch_size, arg):
         for m in self._attn_mechanisms:

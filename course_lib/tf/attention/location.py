@@ -10,7 +10,8 @@ import collections
 import keras
 import tensorflow as tf
 
-from course_lib.tf.attention import _Additive, _additive_score, _dense, _dtype_name
+from course_lib.tf.attention.base import _additive_score, _dense, _dtype_name
+from course_lib.tf.attention.bahdanau_luong import _Additive
 
 
 class LocationSensitiveAttentionState(collections.namedtuple(

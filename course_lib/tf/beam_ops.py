@@ -12,7 +12,7 @@ import numbers
 import tensorflow as tf
 
 from course_lib.common import nest
-from course_lib.common.checks import check_integer, check_rank, check_scalar, describe
+from course_lib.common.checks import check_rank, check_scalar, describe
 
 
 def _dims(t):

@@ -12,7 +12,7 @@ import numbers
 import torch
 
 from course_lib.common import nest
-from course_lib.common.checks import check_integer, check_rank, check_scalar, describe
+from course_lib.common.checks import check_rank, check_scalar, describe
 
 
 def tile_batch(t, multiplier: int, name=None):

@@ -1,18 +1,18 @@
-"""Monotonic attention mechanisms (PyTorch): Bahdanau and Luong scores through a sigmoid.
+"""Monotonic attention mechanisms (TensorFlow / Keras 3): Bahdanau and Luong scores through a sigmoid.
 
 Raffel et al., 2017, "Online and Linear-Time Attention by Enforcing Monotonic Alignments": each
 memory entry is chosen with probability `sigmoid(score + attention_score_bias)`, scanning left to
 right from where the previous step stopped (see `monotonic_attention`). Imported from
-`course_lib.torch.attention`, where they belong to the public names.
+`course_lib.tf.attention`, where they belong to the public names.
 """
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+import keras
+import tensorflow as tf
 
-from course_lib.torch.attention import LuongAttention, _Additive
-from course_lib.torch.attention_ops import MONOTONIC_MODES, monotonic_probability_fn
+from course_lib.tf.attention.bahdanau_luong import LuongAttention, _Additive
+from course_lib.tf.attention.ops import MONOTONIC_MODES, monotonic_probability_fn
 
 
 class _Monotonic:
@@ -25,35 +25,28 @@ class _Monotonic:
         self.sigmoid_noise_seed = sigmoid_noise_seed
         self.score_bias_init = score_bias_init
         self.mode = mode
-        self.attention_score_bias = nn.Parameter(torch.full((), float(score_bias_init), **self._factory))
-        self._noise_generators = {}
+        self.attention_score_bias = self.add_weight(name="attention_score_bias", shape=(),
+                                                    initializer=keras.initializers.Constant(score_bias_init))
+        generator = None
+        if sigmoid_noise > 0 and sigmoid_noise_seed is not None:
+            generator = tf.random.Generator.from_seed(sigmoid_noise_seed)
+        self._noise_generator = generator
 
     def probability_fn(self, score, state):
         """Sigmoid choosing probabilities (with noise) -> monotonic alignments `[B, T]`."""
-        return monotonic_probability_fn(score, state, self.sigmoid_noise, self.mode,
-                                        self._noise_generator(score.device))
+        return monotonic_probability_fn(score, state, self.sigmoid_noise, self.mode, self._noise_generator)
 
-    def _noise_generator(self, device):
-        """A generator seeded with `sigmoid_noise_seed` on `device` (None: the global one)."""
-        if self.sigmoid_noise_seed is None or self.sigmoid_noise <= 0:
-            return None
-        if device not in self._noise_generators:
-            self._noise_generators[device] = torch.Generator(device=device).manual_seed(self.sigmoid_noise_seed)
-        return self._noise_generators[device]
-
-    def initial_alignments(self, batch_size, dtype=None, device=None):
+    def initial_alignments(self, batch_size, dtype):
         """`[batch_size, T]` one-hot at position 0 (all attention starts at the first entry)."""
-        alignments = super().initial_alignments(batch_size, dtype, device)
-        alignments[:, 0] = 1
-        return alignments
+        return tf.one_hot(tf.zeros([batch_size], tf.int32), self.alignments_size, dtype=dtype)
 
 
 class BahdanauMonotonicAttention(_Monotonic, _Additive):
     """Monotonic attention with the Bahdanau score plus `attention_score_bias` (Raffel et al., 2017).
 
     Args:
-      units, memory, memory_sequence_length, normalize, kernel_initializer, dtype, name, device,
-        memory_size, query_size: as `BahdanauAttention`.
+      units, memory, memory_sequence_length, normalize, kernel_initializer, dtype, name: as
+        `BahdanauAttention`.
       sigmoid_noise: std of the noise added to the scores before the sigmoid (0: none; > 0 pushes
         the choices to 0/1 in training).
       sigmoid_noise_seed: optional int seed of that noise.
@@ -63,10 +56,10 @@ class BahdanauMonotonicAttention(_Monotonic, _Additive):
 
     def __init__(self, units, memory=None, memory_sequence_length=None, normalize=False,
                  sigmoid_noise=0.0, sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel",
-                 kernel_initializer="glorot_uniform", dtype=None, name="BahdanauMonotonicAttention", *,
-                 device=None, memory_size=None, query_size=None):
-        _Additive.__init__(self, units, normalize, "softmax", kernel_initializer, dtype, device, name,
-                           memory_size, query_size)
+                 kernel_initializer="glorot_uniform", dtype=None, name="BahdanauMonotonicAttention",
+                 **kwargs):
+        _Additive.__init__(self, units, None, None, normalize, "softmax", kernel_initializer,
+                           dtype, name, **kwargs)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
 
@@ -83,9 +76,8 @@ class LuongMonotonicAttention(_Monotonic, LuongAttention):
 
     def __init__(self, units, memory=None, memory_sequence_length=None, scale=False, sigmoid_noise=0.0,
                  sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel", dtype=None,
-                 name="LuongMonotonicAttention", *, device=None, memory_size=None):
-        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name, device=device,
-                                memory_size=memory_size)
+                 name="LuongMonotonicAttention", **kwargs):
+        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name, **kwargs)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
 

@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.torch.attention import _Additive, _additive_score
-from course_lib.torch.attention_ops import _dense, _glorot_uniform_
+from course_lib.torch.attention.base import _additive_score
+from course_lib.torch.attention.bahdanau_luong import _Additive
+from course_lib.torch.attention.ops import _dense, _glorot_uniform_
 
 
 class LocationSensitiveAttentionState(collections.namedtuple(

@@ -20,9 +20,9 @@ import keras
 import tensorflow as tf
 
 from course_lib.common import nest
+from course_lib.common.attention import WrapperSizes
 from course_lib.common.checks import describe
-# attention.py imports this module at its end, once AttentionMechanism is defined
-from course_lib.tf.attention import AttentionMechanism
+from course_lib.tf.attention.base import AttentionMechanism
 
 
 class AttentionWrapperState(collections.namedtuple(
@@ -89,7 +89,7 @@ def _compute_attention(attention_mechanism, cell_output, attention_state, attent
     return context, alignments, next_attention_state
 
 
-class AttentionWrapper(keras.layers.Layer):
+class AttentionWrapper(WrapperSizes, keras.layers.Layer):
     """Wraps a cell with attention; itself a cell (`output, state = wrapper(inputs, state)`).
 
     The state is an `AttentionWrapperState`. With `alignment_history=True`, the alignments of
@@ -171,10 +171,6 @@ class AttentionWrapper(keras.layers.Layer):
         self.built = True
         return self.call(inputs, state, **kwargs)
 
-    def _item_or_tuple(self, seq):
-        seq = tuple(seq)
-        return seq if self._is_multi else seq[0]
-
     @property
     def _attention_size(self):
         if self._attention_layer_sizes is not None:
@@ -189,24 +185,7 @@ class AttentionWrapper(keras.layers.Layer):
         return sum(layer.compute_output_shape((None, self.cell.output_size + d))[-1]
                    for layer, d in zip(self._attn_layers, depths))
 
-    @property
-    def output_size(self):
-        """A (the attention depth) if `output_attention`, else the cell's output size.
-
-        Without an attention layer A is the memory depth: None until the memory is set up.
-        """
-        return self._attention_size if self._output_attention else self.cell.output_size
-
-    @property
-    def state_size(self):
-        """An `AttentionWrapperState` of sizes (alignment_history: T, or `()` when not kept)."""
-        return AttentionWrapperState(
-            cell_state=self.cell.state_size,
-            attention=self._attention_size,
-            alignments=self._item_or_tuple(m.alignments_size for m in self._attn_mechanisms),
-            alignment_history=self._item_or_tuple(
-                m.alignments_size if self._alignment_history else () for m in self._attn_mechanisms),
-            attention_state=self._item_or_tuple(m.state_size for m in self._attn_mechanisms))
+    _state_class = AttentionWrapperState
 
     def _check_batch(self, batch_size, arg):
         for m in self._attn_mechanisms:

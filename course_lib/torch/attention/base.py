@@ -1,15 +1,8 @@
-"""Attention for PyTorch, the twin of `course_lib.tf.attention` (tensorflow_addons.seq2seq 0.23).
+"""The base of the attention mechanisms (PyTorch) and their scores.
 
-A mechanism holds the encoder's output (the *memory*) and scores a decoder query against it::
-
-    mechanism = BahdanauAttention(units, memory, memory_sequence_length)  # keys computed once
-    alignments, next_state = mechanism(query, state)                      # [B, T] each
-
-The monotonic mechanisms (`attention_monotonic.py`), location-sensitive attention
-(`attention_location.py`) and `AttentionWrapper` (`attention_wrapper.py`, a cell that attends at
-every step) live beside this module and are re-exported here.
-Shapes: B batch, T memory time, D memory depth, U `units`. Positions past
-`memory_sequence_length` get exactly zero alignment.
+``AttentionMechanism`` sets the memory up (zeroed past its lengths; keys computed once), masks
+the scores and normalises them; a subclass defines ``_score(query, state) -> [B, T]``.
+``_additive_score`` and ``_multiplicative_score`` are the two score families.
 
 Layers whose input depth is not known yet (`memory_layer`, `query_layer`) are built on first
 use, on the device and dtype of their input (as Keras builds); give `memory_size=` / `query_size=`
@@ -18,24 +11,15 @@ use, on the device and dtype of their input (as Keras builds); give `memory_size
 
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
 
+from course_lib.common.attention import MechanismLogic, pick_function
 from course_lib.common.checks import check_rank, describe
-from course_lib.torch.attention_ops import _dense, _glorot_uniform_, hardmax, monotonic_attention, safe_cumprod
+from course_lib.torch.attention.ops import _dense, _glorot_uniform_, hardmax
 
 _PROBABILITY_FNS = {"softmax": lambda score: torch.softmax(score, dim=-1), "hardmax": hardmax}
-
-
-def _probability_fn(probability_fn):
-    if callable(probability_fn):
-        return probability_fn
-    if probability_fn not in _PROBABILITY_FNS:
-        raise ValueError(f"`probability_fn` must be one of {sorted(_PROBABILITY_FNS)} or a callable, "
-                         f"got {probability_fn!r}")
-    return _PROBABILITY_FNS[probability_fn]
 
 
 _INITIALIZERS = {"glorot_uniform": _glorot_uniform_, "zeros": nn.init.zeros_, "ones": nn.init.ones_}
@@ -50,12 +34,7 @@ def _initializer(kernel_initializer):
     return _INITIALIZERS[kernel_initializer]
 
 
-def _check_units(units):
-    if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-        raise ValueError(f"`units` must be a positive int, got {units!r}")
-
-
-class AttentionMechanism(nn.Module):
+class AttentionMechanism(MechanismLogic, nn.Module):
     """Base of the mechanisms: sets up the memory, masks scores, and calls `_score`.
 
     Subclasses define `_score(query, state) -> [B, T]`; they may override `probability_fn`
@@ -82,7 +61,7 @@ class AttentionMechanism(nn.Module):
             self.memory_layer = _dense(memory_size, memory_units, **self._factory)
         if query_size is not None:
             self._build_query_layer(query_size)
-        self._probability = _probability_fn(probability_fn)
+        self._probability = pick_function(probability_fn, _PROBABILITY_FNS, "probability_fn")
         self.values = None
         self.keys = None
         self.batch_size = None
@@ -95,12 +74,6 @@ class AttentionMechanism(nn.Module):
         if self._query_units is not None and self.query_layer is None:
             self.query_layer = _dense(int(query_size), self._query_units, dtype or self._factory["dtype"],
                                       device or self._factory["device"])
-
-    def _maybe_setup(self, memory, memory_sequence_length):
-        if memory is not None:
-            self.setup_memory(memory, memory_sequence_length)
-        elif memory_sequence_length is not None:
-            raise ValueError("`memory_sequence_length` needs `memory`, got memory=None")
 
     # -- memory --------------------------------------------------------------------------
     def setup_memory(self, memory, memory_sequence_length=None, memory_mask=None):
@@ -154,21 +127,6 @@ class AttentionMechanism(nn.Module):
             return self.values.shape[-1]
         return getattr(self.memory_layer, "in_features", None)
 
-    def _check_memory(self):
-        if self.values is None:
-            raise ValueError(f"`memory` of {type(self).__name__} '{self.name}' was never set up: pass "
-                             "`memory=` when constructing it or call `setup_memory(memory)` first")
-
-    @property
-    def alignments_size(self):
-        """T, the memory's max_time (None until the memory is set up)."""
-        return self._alignments_size
-
-    @property
-    def state_size(self):
-        """The size of the mechanism's state: T (the previous alignments)."""
-        return self.alignments_size
-
     def initial_alignments(self, batch_size, dtype=None, device=None):
         """`[batch_size, T]` zeros (on the memory's device by default)."""
         self._check_memory()
@@ -213,15 +171,6 @@ class AttentionMechanism(nn.Module):
             alignments = alignments * mask.to(alignments.dtype)  # exactly 0 past the lengths
         return alignments, self._next_state(alignments, state)
 
-    def probability_fn(self, score, state):
-        """Masked scores `[B, T]` (and the previous state) -> alignments `[B, T]`."""
-        return self._probability(score)
-
-    def _score(self, query, state):
-        raise NotImplementedError("an AttentionMechanism subclass defines `_score(query, state)`")
-
-    def _next_state(self, alignments, state):
-        return alignments
 
 
 def _additive_score(processed_query, keys, attention_v, attention_g=None, attention_b=None, extra=None):
@@ -240,102 +189,3 @@ def _multiplicative_score(query, keys, attention_g=None):
     """`query . key` for every memory position -> `[B, T]` (times g when scaled)."""
     score = torch.bmm(query[:, None, :], keys.transpose(1, 2))[:, 0]  # (B, T)
     return score if attention_g is None else attention_g * score
-
-
-class _Additive(AttentionMechanism):
-    """Shared set-up of the Bahdanau-style mechanisms: query and memory layers, v, g, b."""
-
-    def __init__(self, units, normalize, probability_fn, kernel_initializer, dtype, device, name,
-                 memory_size=None, query_size=None):
-        _check_units(units)
-        super().__init__(probability_fn=probability_fn, dtype=dtype, name=name, device=device,
-                         memory_units=units, query_units=units, memory_size=memory_size, query_size=query_size)
-        self.units = units
-        self.normalize = normalize
-        self.attention_v = nn.Parameter(torch.empty(units, **self._factory))
-        with torch.no_grad():
-            _initializer(kernel_initializer)(self.attention_v)
-        self.attention_g = self.attention_b = None
-        if normalize:
-            self.attention_g = nn.Parameter(torch.full((), math.sqrt(1.0 / units), **self._factory))
-            self.attention_b = nn.Parameter(torch.zeros(units, **self._factory))
-
-    def _score(self, query, state):
-        return _additive_score(self.query_layer(query), self.keys, self.attention_v,
-                               self.attention_g, self.attention_b)
-
-
-class BahdanauAttention(_Additive):
-    """Additive attention: `score = v . tanh(W_k memory + W_q query)` (Bahdanau et al., 2015).
-
-    With `normalize=True`, v is weight-normalised (`g v / |v|`) and a bias b is added inside the
-    tanh (Salimans and Kingma, 2016). Weights: `memory_layer/kernel [D, U]`,
-    `query_layer/kernel [query_depth, U]`, `attention_v [U]`, and `attention_g []`, `attention_b [U]`.
-
-    Args:
-      units: U, the depth of keys and processed queries.
-      memory: optional `[B, T, D]`; else call `setup_memory` before querying.
-      memory_sequence_length: optional `[B]`.
-      normalize: weight-normalise v.
-      probability_fn: `'softmax'`, `'hardmax'` or a callable `score [B, T] -> [B, T]`.
-      kernel_initializer: initialiser of `attention_v` (`'glorot_uniform'`, `'zeros'`, `'ones'`
-        or a function filling a tensor in place).
-      dtype, device, name: of the parameters; a name for messages.
-      memory_size, query_size: (PyTorch only) D and the query depth, to build the layers now.
-    """
-
-    def __init__(self, units, memory=None, memory_sequence_length=None, normalize=False,
-                 probability_fn="softmax", kernel_initializer="glorot_uniform", dtype=None,
-                 name="BahdanauAttention", *, device=None, memory_size=None, query_size=None):
-        super().__init__(units, normalize, probability_fn, kernel_initializer, dtype, device, name,
-                         memory_size, query_size)
-        self._maybe_setup(memory, memory_sequence_length)
-
-
-class LuongAttention(AttentionMechanism):
-    """Multiplicative attention: `score = query . (W_k memory)` (Luong et al., 2015).
-
-    The query is not projected, so its depth must equal `units`. With `scale=True` the score is
-    multiplied by a learned scalar `attention_g` (starts at 1). Weights: `memory_layer/kernel [D, U]`,
-    `attention_g []`.
-
-    Args:
-      units: U, the depth of the keys; must equal the query depth.
-      memory, memory_sequence_length, probability_fn, dtype, name, device, memory_size: as
-        `BahdanauAttention`.
-      scale: learn a scalar factor of the score.
-    """
-
-    def __init__(self, units, memory=None, memory_sequence_length=None, scale=False,
-                 probability_fn="softmax", dtype=None, name="LuongAttention", *, device=None,
-                 memory_size=None):
-        _check_units(units)
-        super().__init__(probability_fn=probability_fn, dtype=dtype, name=name, device=device,
-                         memory_units=units, memory_size=memory_size)
-        self.units = units
-        self.scale = scale
-        self.attention_g = nn.Parameter(torch.ones((), **self._factory)) if scale else None
-        self._maybe_setup(memory, memory_sequence_length)
-
-    def _score(self, query, state):
-        if query.shape[-1] != self.units:
-            raise ValueError(f"`query` of {type(self).__name__} must have depth `units` = {self.units} "
-                             "(Luong scores the query against the keys without projecting it), "
-                             f"got {describe(query)}")
-        return _multiplicative_score(query, self.keys, self.attention_g)
-
-
-# The monotonic and location-sensitive mechanisms and the wrapper live in their own modules;
-# they are part of this module's public names. (They import this module, which is complete here.)
-from course_lib.torch.attention_monotonic import BahdanauMonotonicAttention, LuongMonotonicAttention  # noqa: E402
-from course_lib.torch.attention_location import (LocationSensitiveAttention,  # noqa: E402
-                                                 LocationSensitiveAttentionState)
-from course_lib.torch.attention_wrapper import (AttentionWrapper, AttentionWrapperState,  # noqa: E402
-                                                alignment_history_batch_major)
-
-__all__ = [
-    "AttentionMechanism", "BahdanauAttention", "LuongAttention", "BahdanauMonotonicAttention",
-    "LuongMonotonicAttention", "LocationSensitiveAttention", "LocationSensitiveAttentionState",
-    "AttentionWrapper", "AttentionWrapperState", "alignment_history_batch_major",
-    "monotonic_attention", "safe_cumprod", "hardmax",
-]
