@@ -55,7 +55,7 @@ def run_backend(name: str, tokenizer, encoded, epochs: int) -> dict:
 
         torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", "1")))
         from course_lib import torch as cl
-        from course_lib.torch import chatbot as cb
+        from course_lib.chapters.ch07_chatbot import torch as cb
         device = cl.default_device()
         cl.set_seed(0)
         model = cb.Seq2SeqChatbot(tokenizer.vocab_size, 64, 128, attention="bahdanau").to(device)
@@ -65,7 +65,7 @@ def run_backend(name: str, tokenizer, encoded, epochs: int) -> dict:
                 torch.cuda.synchronize()
     else:
         from course_lib import tf as cl
-        from course_lib.tf import chatbot as cb
+        from course_lib.chapters.ch07_chatbot import tf as cb
         cl.set_seed(0)
         model = cb.Seq2SeqChatbot(tokenizer.vocab_size, 64, 128, attention="bahdanau")
 

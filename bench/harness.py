@@ -44,13 +44,6 @@ class Shapes:
         return cls(batch=3, vocab=11, embed=4, units=8, tgt_len=4, src_len=5, beam_width=2)
 
 
-#: id fed as the first decoder input
-START = 0
-#: the end token; the output layer's bias for it is -1e4 in every model, so greedy and beam
-#: search never emit it and every decode runs exactly ``tgt_len`` steps
-END = 1
-
-
 @dataclasses.dataclass
 class Candidate:
     """One thing to time: ``fn()`` runs the work once and returns only when it is done."""
@@ -61,9 +54,25 @@ class Candidate:
     reps: int = 1
     first_call_s: float = float("nan")
     optional: bool = False  # a failure skips it (attention, beam search) instead of failing the run
-    traced: bool = False  # a tf.function: its first call traces, so it always gets a second warm-up call
+    traced: bool = False  # tf.function / torch.compile: the first call traces, so it gets a second warm-up call
     output: object = None  # what the last warm-up call returned (for the checks)
     samples: list = dataclasses.field(default_factory=list)
+
+    def run_timed(self, reps: int = 1, keep_output: bool = False) -> float:
+        """Call ``fn`` ``reps`` times (>= 1); seconds per call. ``keep_output``: keep the last result."""
+        fn = self.fn
+        t0 = time.perf_counter()
+        for _ in range(reps - 1):
+            fn()
+        out = fn()
+        seconds = (time.perf_counter() - t0) / reps
+        if keep_output:
+            self.output = out
+        return seconds
+
+    def result(self):
+        """What the last call with ``keep_output`` returned (for the checks)."""
+        return self.output
 
     @property
     def backend(self):
@@ -87,6 +96,7 @@ class RatioSpec:
     numerator: str
     denominator: str
     target: float | None = None
+    first_call: bool = False  # compare the first calls (trace/compile + run), one sample each
 
 
 def environment(threads_note: str = "") -> dict:
@@ -135,18 +145,14 @@ def warm_up(candidates, warmup: int, min_time: float, log=print) -> dict:
     failed = {}
     for c in list(candidates):
         try:
-            t0 = time.perf_counter()
-            c.output = c.fn()
-            c.first_call_s = last = time.perf_counter() - t0
+            c.first_call_s = last = c.run_timed(1, keep_output=True)
             extra = max(warmup, 1) - 1
             if not c.traced and c.first_call_s > SLOW_FIRST_CALL_S:
                 extra = 0
             elif c.traced:
                 extra = max(extra, 1)
             for _ in range(extra):
-                t0 = time.perf_counter()
-                c.output = c.fn()
-                last = time.perf_counter() - t0
+                last = c.run_timed(1, keep_output=True)
         except Exception as exc:  # noqa: BLE001
             if not c.optional:
                 raise
@@ -167,11 +173,7 @@ def time_passes(candidates, passes: int, log=print) -> None:
         t_pass = time.perf_counter()
         order = candidates[p % n:] + candidates[:p % n] if n else []
         for c in order:
-            fn, reps = c.fn, c.reps
-            t0 = time.perf_counter()
-            for _ in range(reps):
-                fn()
-            c.samples.append((time.perf_counter() - t0) / reps)
+            c.samples.append(c.run_timed(c.reps))
         log(f"  pass {p + 1}/{passes}: {time.perf_counter() - t_pass:5.1f} s")
 
 
@@ -185,65 +187,28 @@ def timing_record(c: Candidate) -> dict:
 
 
 def ratio_record(spec: RatioSpec, by_key: dict) -> dict | None:
-    """Paired median ratio (see the module docstring); None when a side was not timed."""
+    """Paired median ratio (see the module docstring), or with ``spec.first_call`` the ratio of
+    the two first calls; None when a side was not timed."""
     a, b = by_key.get(spec.numerator), by_key.get(spec.denominator)
-    if a is None or b is None or not a.samples or len(a.samples) != len(b.samples):
-        return None
-    per_pass = [x / y for x, y in zip(a.samples, b.samples)]
-    value = statistics.median(per_pass)
+    if spec.first_call:
+        if a is None or b is None or not (a.first_call_s > 0 and b.first_call_s > 0):
+            return None
+        value = a.first_call_s / b.first_call_s
+        per_pass, of_medians, of_mins = [value], value, value
+    else:
+        if a is None or b is None or not a.samples or len(a.samples) != len(b.samples):
+            return None
+        per_pass = [x / y for x, y in zip(a.samples, b.samples)]
+        value = statistics.median(per_pass)
+        of_medians = statistics.median(a.samples) / statistics.median(b.samples)
+        of_mins = min(a.samples) / min(b.samples)
     status = None
     if spec.target is not None:
         status = "PASS" if value <= spec.target else "MISS"
     return {
         "label": spec.label, "numerator": spec.numerator, "denominator": spec.denominator,
-        "value": value, "per_pass": per_pass,
-        "ratio_of_medians": statistics.median(a.samples) / statistics.median(b.samples),
-        "ratio_of_mins": min(a.samples) / min(b.samples),
-        "target": spec.target, "status": status,
-    }
-
-
-def make_data(shapes: Shapes) -> dict:
-    """Seeded NumPy weights and inputs, the same for every candidate and both backends.
-
-    Weights in Keras layout (gates i, f, c, o): ``emb [V, E]``, ``kernel [E, 4H]``,
-    ``recurrent_kernel [H, 4H]``, ``bias [4H]`` (forget gate 1), ``out_kernel [H, V]``,
-    ``out_bias [V]`` (``END``: -1e4). Inputs: ``targets [B, T]`` in ``[2, V)``, ``dec_in``
-    (``START`` then the targets shifted right), ``h0``/``c0 [B, H]`` (an "encoder" state),
-    ``lengths_ragged [B]`` in ``[T//2, T]`` (row 0 full), ``memory [B, S, H]``.
-    """
-    import numpy as np
-
-    s = shapes
-    rng = np.random.default_rng(s.seed)
-    f32 = np.float32
-
-    def uniform(shape, fan_in, fan_out):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-limit, limit, size=shape).astype(f32)
-
-    H, E, V, B, T, S = s.units, s.embed, s.vocab, s.batch, s.tgt_len, s.src_len
-    bias = np.zeros(4 * H, f32)
-    bias[H:2 * H] = 1.0
-    out_bias = np.zeros(V, f32)
-    out_bias[END] = -1e4
-    targets = rng.integers(2, V, size=(B, T)).astype(np.int64)
-    dec_in = np.concatenate([np.full((B, 1), START, np.int64), targets[:, :-1]], axis=1)
-    lengths = rng.integers(max(T // 2, 1), T + 1, size=B).astype(np.int64)
-    lengths[0] = T
-    return {
-        "emb": (rng.standard_normal((V, E)) * 0.1).astype(f32),
-        "kernel": uniform((E, 4 * H), E, 4 * H),
-        "recurrent_kernel": uniform((H, 4 * H), H, 4 * H),
-        "bias": bias,
-        "out_kernel": uniform((H, V), H, V),
-        "out_bias": out_bias,
-        "targets": targets,
-        "dec_in": dec_in,
-        "h0": (rng.standard_normal((B, H)) * 0.5).astype(f32),
-        "c0": (rng.standard_normal((B, H)) * 0.5).astype(f32),
-        "lengths_ragged": lengths,
-        "memory": rng.standard_normal((B, S, H)).astype(f32),
+        "value": value, "per_pass": per_pass, "ratio_of_medians": of_medians, "ratio_of_mins": of_mins,
+        "target": spec.target, "status": status, "first_call": spec.first_call,
     }
 
 
@@ -267,33 +232,3 @@ def describe_error(exc: BaseException) -> str:
     if not re.match(r"^[A-Za-z_.]*(Error|Exception)\b", msg):
         msg = f"{type(exc).__name__}: {msg}"
     return f"{msg[:300]}{where}"
-
-
-def check_outputs(outputs: dict, prefix: str, T: int) -> dict:
-    """Same work, same numbers, for one backend and mode (``prefix`` = ``"<backend>.<mode>"``).
-
-    ``outputs``: candidate key -> the dict its last warm-up call returned (NumPy-convertible
-    values). Checks: the train candidates' losses agree; cl and the hand loop pick the same
-    greedy ids; every decode ran ``T`` steps.
-    """
-    import numpy as np
-
-    results = {}
-    losses = {k: float(np.asarray(outputs[f"{prefix}.train.{k}"]["loss"]))
-              for k in ("cl", "fused_layer", "hand_loop", "cl_step_loop") if f"{prefix}.train.{k}" in outputs}
-    if losses:
-        ref = losses.get("cl", next(iter(losses.values())))
-        ok = all(abs(v - ref) <= 1e-4 * max(1.0, abs(ref)) for v in losses.values())
-        results[f"{prefix}.train.losses_agree"] = {
-            "ok": ok, "detail": ", ".join(f"{k} {v:.6f}" for k, v in losses.items())}
-    a, b = outputs.get(f"{prefix}.greedy.cl"), outputs.get(f"{prefix}.greedy.hand_loop")
-    if a is not None and b is not None:
-        same = float(np.mean(np.asarray(a["ids"]) == np.asarray(b["ids"])))
-        results[f"{prefix}.greedy.ids_agree"] = {"ok": same >= 0.99, "detail": f"{same:.1%} of greedy ids equal"}
-    for key in (f"{prefix}.greedy.cl", f"{prefix}.attention.greedy", f"{prefix}.attention.beam"):
-        if key in outputs:
-            lengths = np.asarray(outputs[key]["lengths"])
-            results[f"{key}.full_length"] = {
-                "ok": bool((lengths == T).all()),
-                "detail": f"lengths {lengths.min()}..{lengths.max()} (want {T}: the end token is never emitted)"}
-    return results

@@ -27,6 +27,7 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from bench import cell_times
 from tools.manifest import Budget, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +81,9 @@ class PeakRSS:
 def run_notebook(path: Path, timeout: int) -> dict:
     """Execute ``path`` in a fresh kernel (in memory: the file is not changed); measure it."""
     nb = nbformat.read(path, as_version=4)
+    timer = cell_times.CellTimer()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}}, **timer.hooks())
     error = None
     start = time.perf_counter()
     with PeakRSS() as memory:
@@ -95,7 +97,7 @@ def run_notebook(path: Path, timeout: int) -> dict:
     peak_mib = memory.peak / MIB
     budget = budget_for(path)
     return {"notebook": path.relative_to(ROOT).as_posix(), "seconds": round(seconds, 2),
-            "peak_mib": round(peak_mib, 1), "error": error,
+            "peak_mib": round(peak_mib, 1), "error": error, "slowest_cells": timer.slowest(),
             "budget_seconds": budget.seconds, "budget_mib": budget.memory_mib,
             "within_budget": error is None and seconds <= budget.seconds and peak_mib <= budget.memory_mib}
 
@@ -129,6 +131,7 @@ def main(argv=None) -> int:
         else:
             verdict = "OVER BUDGET"
         print(f"{r['notebook']:<{width}}  {r['seconds']:>5.1f} s  {r['peak_mib']:>6.0f} MiB  {verdict}", flush=True)
+        print(f"    {cell_times.format_slowest(r['slowest_cells'])}", flush=True)
     total = sum(r["seconds"] for r in results)
     bad = [r for r in results if not r["within_budget"]]
     print(f"total {total:.0f} s; {len(results) - len(bad)}/{len(results)} within budget")

@@ -1,4 +1,4 @@
-"""The bench command: ``python -m bench [--quick] [--backend tf|torch|all] [--passes N]``.
+"""The bench command: ``python -m bench [--quick] [--backend tf|torch|all] [--passes N] [--peer tfa]``.
 
 Prints the environment, then a table of timings and a table of ratios (each with its target
 and PASS/MISS when it has one), and writes everything to ``bench/results/latest.json``.
@@ -38,6 +38,8 @@ from bench import harness  # noqa: E402
 from bench.harness import Shapes  # noqa: E402
 
 BACKENDS = ("tf", "torch")
+#: peers outside this process: ``tfa`` (tfa 0.23 on TF 2.15, in its own venv) joins the TF cases
+PEERS = ("tfa",)
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "latest.json")
 
 #: the default run and the quick one
@@ -56,7 +58,8 @@ def _cases(backend):
 
 
 def run_bench(shapes: Shapes | None = None, backends=BACKENDS, passes: int = 5, warmup: int = 2,
-              min_time: float = 0.3, threads: int | None = None, log=None) -> dict:
+              min_time: float = 0.3, threads: int | None = None, log=None, peers=(),
+              torch_compile: str | None = "inductor") -> dict:
     """Run the bench in this process and return the results (what ``latest.json`` holds).
 
     Args:
@@ -67,6 +70,9 @@ def run_bench(shapes: Shapes | None = None, backends=BACKENDS, passes: int = 5, 
       min_time: seconds one sample should last at least (sets the calls per sample); 0: one call.
       threads: set the frameworks' intra-op threads (None: their defaults).
       log: progress printer (default: stderr).
+      peers: any of ``PEERS``; ``"tfa"`` adds tfa 0.23's candidates to the TF cases (skipped,
+        with how to make its venv, when the venv is missing and cannot be made).
+      torch_compile: ``torch.compile``'s backend for the compiled PyTorch peers (None: not run).
 
     Returns a dict with ``env``, ``config``, ``timings`` (candidate key -> times in seconds),
     ``ratios``, ``skipped`` (key -> why), ``checks`` and ``errors`` (backend -> traceback).
@@ -78,22 +84,39 @@ def run_bench(shapes: Shapes | None = None, backends=BACKENDS, passes: int = 5, 
         "env": dict(harness.environment(str(threads) if threads else ""), omp_wait_policy=_OMP_NOTE),
         "config": {"shapes": dataclasses.asdict(shapes),
                    "backends": list(backends), "passes": passes, "warmup": warmup, "min_time_s": min_time,
-                   "threads": threads},
+                   "threads": threads, "peers": list(peers), "torch_compile": torch_compile},
         "timings": {}, "ratios": {}, "skipped": {}, "checks": {}, "errors": {},
     }
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise ValueError(f"`peers` must be among {PEERS}, got {unknown}")
+    if "tfa" in peers and "tf" not in backends:
+        result["skipped"]["tf.peer.tfa"] = "the tfa peer is timed with the TF cases: add --backend tf (or all)"
     for backend in backends:
         log(f"[{backend}] building candidates")
+        attached = None
         try:
             cases = _cases(backend)
             if threads:
                 cases.set_threads(threads)
             result["env"].update(cases.environment())
-            candidates, specs, skipped, check = cases.build(shapes, log=log)
+            options = {"compile_backend": torch_compile} if backend == "torch" else {}
+            candidates, specs, skipped, check = cases.build(shapes, log=log, **options)
             result["skipped"].update(skipped)
+            if backend == "tf" and "tfa" in peers:
+                from bench import tfa_peer
+
+                attached, skipped = tfa_peer.attach(shapes, cases.MODES, candidates, threads=threads, log=log)
+                result["skipped"].update(skipped)
+                if attached is not None:
+                    specs = specs + attached.specs
+                    result["env"].update(attached.env)
             log(f"[{backend}] warm-up ({warmup} call(s) each; tf.function traces on the first)")
             result["skipped"].update(harness.warm_up(candidates, warmup, min_time, log=log))
-            outputs = {c.key: _to_numpy(c.output) for c in candidates}
+            outputs = {c.key: _to_numpy(c.result()) for c in candidates}
             result["checks"].update(check(outputs))
+            if attached is not None:
+                result["checks"].update(attached.check(outputs))
             for c in candidates:
                 c.output = None
             log(f"[{backend}] timing: {passes} interleaved pass(es) over {len(candidates)} candidates")
@@ -102,6 +125,9 @@ def run_bench(shapes: Shapes | None = None, backends=BACKENDS, passes: int = 5, 
             result["errors"][backend] = traceback.format_exc()
             log(f"[{backend}] CRASHED:\n{result['errors'][backend]}")
             continue
+        finally:
+            if attached is not None:
+                attached.close()
         by_key = {c.key: c for c in candidates}
         for c in candidates:
             result["timings"][c.key] = harness.timing_record(c)
@@ -134,12 +160,17 @@ def _to_numpy(structure):
 
 
 # -- the report ------------------------------------------------------------------------------
-_MODE = {"tf.eager": "TF eager", "tf.function": "TF tf.function", "torch.eager": "torch eager"}
+_MODE = {"tf.eager": "TF eager", "tf.function": "TF tf.function", "torch.eager": "torch eager",
+         "torch.compile": "torch.compile"}
 _SECTION = {"train": "1 train step", "greedy": "2 greedy", "attention": "4 attention"}
 
 
 def _ms(x):
     return f"{x * 1e3:9.1f}" if x is not None and math.isfinite(x) else "      n/a"
+
+
+def _target(x: float) -> str:
+    return f"{x:.1f}" if round(x, 1) == x else f"{x:.2f}"
 
 
 def format_report(result: dict) -> str:
@@ -154,6 +185,8 @@ def format_report(result: dict) -> str:
         f"beam width {s['beam_width']}")
     versions = ", ".join(f"{k} {env[k]}" for k in ("python", "tensorflow", "keras", "torch", "numpy") if k in env)
     add(f"versions: {versions}")
+    if env.get("tfa_peer"):
+        add(f"tfa peer (its own venv and worker process, timed there, interleaved): {env['tfa_peer']}")
     add(f"machine: {env.get('platform')}; {env.get('cpu_count')} cores ({env.get('cpus_usable')} usable); "
         f"load average {env.get('loadavg_start')} at start, {env.get('loadavg_end')} at end")
     load, cores = (env.get("loadavg_start") or [0])[0], env.get("cpus_usable") or 1
@@ -193,7 +226,7 @@ def format_report(result: dict) -> str:
     add("Ratios (lower is better; a target means ratio <= target; PASS/MISS is informational, on the median)")
     add(f"  {'':<66s} {'median':>7s} {'of mins':>8s}")
     for key, rec in result["ratios"].items():
-        target = f"target <= {rec['target']:.1f}x" if rec.get("target") is not None else "(no target)"
+        target = f"target <= {_target(rec['target'])}x" if rec.get("target") is not None else "(no target)"
         if rec.get("value") is None:
             add(f"  {rec['label']:<66s} {'-':>7s} {'-':>8s}   {target:<16s} SKIPPED ({rec.get('why', '')})")
             continue
@@ -241,6 +274,11 @@ def main(argv=None) -> int:
                         help=f"seconds a sample should last at least (default {DEFAULT['min_time']})")
     parser.add_argument("--threads", type=int, help="set intra-op threads of both frameworks (default: theirs)")
     parser.add_argument("--tiny", action="store_true", help="tiny shapes (the smoke test's), to check the bench")
+    parser.add_argument("--torch-compile", default="inductor", metavar="BACKEND",
+                        help="torch.compile backend of the compiled PyTorch peers, or none (default %(default)s)")
+    parser.add_argument("--peer", action="append", choices=PEERS, default=[],
+                        help="also time a peer: tfa (tfa 0.23 on TF 2.15, in a venv made once under "
+                             "~/.cache/seq2seq-course; see bench/README.md)")
     parser.add_argument("--output", default=RESULTS, help="where to write the JSON results (default %(default)s)")
     args = parser.parse_args(argv)
 
@@ -250,7 +288,9 @@ def main(argv=None) -> int:
             settings[name] = getattr(args, name)
     backends = BACKENDS if args.backend == "all" else (args.backend,)
     shapes = Shapes.tiny() if args.tiny else Shapes()
-    result = run_bench(shapes, backends, threads=args.threads, **settings)
+    compile_backend = None if args.torch_compile.lower() == "none" else args.torch_compile
+    result = run_bench(shapes, backends, threads=args.threads, peers=tuple(args.peer),
+                       torch_compile=compile_backend, **settings)
     print(format_report(result), flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:

@@ -2,17 +2,23 @@
 
 Every candidate gets its own modules, loaded with the same NumPy weights (``make_data``), so
 candidates that do the same work compute the same numbers (checked after the warm-up).
-PyTorch has one mode here, ``eager`` (autograd on CPU); ``torch.compile`` is not timed.
-Gradients are taken with ``torch.autograd.grad`` (no ``.grad`` accumulation, no optimizer);
-decodes run under ``torch.inference_mode()``.
+Mode ``eager`` is PyTorch's normal mode (autograd on CPU); mode ``compile`` times the hand
+loops of ``bench.torch_hand`` and course_lib's greedy decode under ``torch.compile`` (their first
+call compiles). Gradients are taken with ``torch.autograd.grad`` (no ``.grad`` accumulation, no
+optimizer); decodes run under ``torch.inference_mode()``.
 """
 
 from __future__ import annotations
 
-from bench.harness import END, START, Candidate, RatioSpec, check_outputs, describe_error, make_data
+from bench import checks
+from bench.checks import check_outputs
+from bench.data import END, START, make_attention_weights, make_data
+from bench.harness import Candidate, RatioSpec, describe_error
 
 MODES = ("eager",)
-MODE_LABEL = {"eager": "torch eager"}
+MODE_LABEL = {"eager": "torch eager", "compile": "torch.compile"}
+#: ``torch.compile``'s backend for the compiled candidates (None: no compiled candidates)
+COMPILE_BACKEND = "inductor"
 
 
 def environment() -> dict:
@@ -34,18 +40,22 @@ def set_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def build(shapes, modes=MODES, log=print):
-    """Returns ``(candidates, ratio_specs, skipped, check_fn)`` (see ``bench.tf_cases.build``)."""
+def build(shapes, modes=MODES, log=print, compile_backend=COMPILE_BACKEND):
+    """Returns ``(candidates, ratio_specs, skipped, check_fn)`` (see ``bench.tf_cases.build``).
+
+    ``compile_backend``: ``torch.compile``'s backend for the ``compile`` candidates (None: none).
+    """
     import torch
     from torch import nn
 
+    from bench import torch_hand as hand
     from course_lib import torch as cl
 
     class LoopLSTMCell(cl.LSTMCell):
         """A trivial subclass: the same math, but not the stock class, so it takes the step loop."""
 
-    s, d = shapes, make_data(shapes)
-    B, T, V, E, H, W = s.batch, s.tgt_len, s.vocab, s.embed, s.units, s.beam_width
+    s, d, attention_weights = shapes, make_data(shapes), make_attention_weights(shapes)
+    B, T, E, H, W = s.batch, s.tgt_len, s.embed, s.units, s.beam_width
     t = {k: torch.from_numpy(v) for k, v in d.items()}
     dec_in, targets = t["dec_in"], t["targets"]
     ones = torch.ones(B, T)
@@ -58,17 +68,10 @@ def build(shapes, modes=MODES, log=print):
 
     # -- modules loaded with the shared weights ------------------------------------------------
     def embedding():
-        module = nn.Embedding(V, E)
-        with torch.no_grad():
-            module.weight.copy_(t["emb"])
-        return module
+        return hand.embedding(d["emb"])
 
     def linear():
-        module = nn.Linear(H, V)
-        with torch.no_grad():
-            module.weight.copy_(t["out_kernel"].T)
-            module.bias.copy_(t["out_bias"])
-        return module
+        return hand.linear(d["out_kernel"], d["out_bias"])
 
     def load_cell(cell):
         cell.build(E)
@@ -79,15 +82,19 @@ def build(shapes, modes=MODES, log=print):
         return cell
 
     def load_torch_lstm(module, suffix=""):
-        with torch.no_grad():
-            getattr(module, "weight_ih" + suffix).copy_(t["kernel"].T)  # gates i, f, g, o = Keras i, f, c, o
-            getattr(module, "weight_hh" + suffix).copy_(t["recurrent_kernel"].T)
-            getattr(module, "bias_ih" + suffix).copy_(t["bias"])
-            getattr(module, "bias_hh" + suffix).zero_()
-        return module
+        return hand.load_lstm(module, d["kernel"], d["recurrent_kernel"], d["bias"], suffix)
 
     def params(*modules):
         return [p for m in modules for p in m.parameters()]
+
+    def decode(fn, compiled=False):
+        """``fn()`` under ``inference_mode``; compiled first with ``torch.compile`` when asked."""
+        fn = torch.compile(fn, backend=compile_backend) if compiled else fn
+
+        def run():
+            with torch.inference_mode():
+                return fn()
+        return run
 
     # -- 1. teacher-forced training step: forward + backward (gradients only, no optimizer) --
     def cl_train(cell_class=cl.LSTMCell, is_ragged=False):
@@ -128,31 +135,22 @@ def build(shapes, modes=MODES, log=print):
         return step
 
     # -- 2. greedy decode, maximum_iterations = T ------------------------------------------------
-    def cl_greedy():
+    def cl_greedy(compiled=False):
         emb, cell, out = embedding(), load_cell(cl.LSTMCell(H)), linear()
         decoder = cl.BasicDecoder(cell, cl.GreedyEmbeddingSampler(), out, maximum_iterations=T)
 
-        @torch.inference_mode()
         def run():
             outputs, _, lengths = decoder(emb.weight, start_tokens=start, end_token=END, initial_state=[h0, c0])
             return {"logits": outputs.rnn_output, "ids": outputs.sample_id, "lengths": lengths}
-        return run
+        return decode(run, compiled)
 
-    def hand_greedy():
+    def hand_greedy(compiled=False):
         emb, cell, out = embedding(), load_torch_lstm(nn.LSTMCell(E, H)), linear()
 
-        @torch.inference_mode()
         def run():
-            x, h, c, logits, ids = emb(start), h0, c0, [], []
-            for _ in range(T):
-                h, c = cell(x, (h, c))
-                step_logits = out(h)
-                step_ids = step_logits.argmax(dim=-1)
-                x = emb(step_ids)
-                logits.append(step_logits)
-                ids.append(step_ids)
-            return {"logits": torch.stack(logits, 1), "ids": torch.stack(ids, 1), "lengths": full}
-        return run
+            logits, ids = hand.greedy_loop(emb, cell, out, start, h0, c0, T)
+            return {"logits": logits, "ids": ids, "lengths": full}
+        return decode(run, compiled)
 
     # -- 4. attention: greedy and beam search -----------------------------------------------------
     def attention_cell(beam):
@@ -163,6 +161,7 @@ def build(shapes, modes=MODES, log=print):
             mem, lengths = cl.tile_batch(memory, W), cl.tile_batch(memory_lengths, W)
         mechanism = cl.BahdanauAttention(H, mem, memory_sequence_length=lengths)
         cell = cl.AttentionWrapper(cl.LSTMCell(H), mechanism, attention_layer_size=H, alignment_history=True)
+        cl.import_weights(cell, attention_weights)  # the seeded weights every attention peer loads
         return mechanism, cell
 
     def att_greedy(rows=1):
@@ -180,6 +179,15 @@ def build(shapes, modes=MODES, log=print):
             return {"logits": outputs.rnn_output, "ids": outputs.sample_id, "lengths": lengths,
                     "alignments": final_state.alignment_history.stack()}
         return run
+
+    def hand_attention(compiled=False):
+        """The attention greedy decode written by hand (``bench.torch_hand.attention_loop``)."""
+        emb, att, out = embedding(), hand.BahdanauLSTM(attention_weights), linear()
+
+        def run():
+            logits, ids, alignments = hand.attention_loop(emb, att, out, memory, memory_lengths, start, h0, c0, T)
+            return {"logits": logits, "ids": ids, "lengths": full, "alignments": alignments}
+        return decode(run, compiled)
 
     def att_beam():
         emb, out = embedding(), linear()
@@ -199,7 +207,7 @@ def build(shapes, modes=MODES, log=print):
     # -- the candidates ---------------------------------------------------------------------------
     candidates, specs, skipped = [], [], {}
 
-    def add(mode, section, name, label, factory, optional=False):
+    def add(mode, section, name, label, factory, optional=False, traced=False):
         key = f"torch.{mode}.{section}.{name}"
         try:
             fn = factory()
@@ -208,7 +216,7 @@ def build(shapes, modes=MODES, log=print):
                 raise
             skipped[key] = describe_error(exc)
             return
-        candidates.append(Candidate(key, label, fn, optional=optional))
+        candidates.append(Candidate(key, label, fn, optional=optional, traced=traced))
 
     for mode in modes:
         m, ml = f"torch.{mode}", MODE_LABEL[mode]
@@ -232,7 +240,7 @@ def build(shapes, modes=MODES, log=print):
             RatioSpec(f"{m}.train.cl_ragged/cl", f"{ml}: train step, ragged+impute / full length",
                       f"{m}.train.cl_ragged", f"{m}.train.cl"),
             RatioSpec(f"{m}.greedy.cl/hand_loop", f"{ml}: greedy, cl / nn.LSTMCell loop",
-                      f"{m}.greedy.cl", f"{m}.greedy.hand_loop"),
+                      f"{m}.greedy.cl", f"{m}.greedy.hand_loop", 1.0),
         ]
         missing = [n for n in ("BahdanauAttention", "AttentionWrapper", "BeamSearchDecoder", "tile_batch")
                    if not hasattr(cl, n)]
@@ -243,19 +251,60 @@ def build(shapes, modes=MODES, log=print):
         add(mode, "attention", "greedy_bw", f"cl attention greedy on B x {W} rows (beam's arithmetic)",
             lambda: att_greedy(W), optional=True)
         add(mode, "attention", "beam", f"cl BeamSearchDecoder W={W} + attention", att_beam, optional=True)
+        add(mode, "attention", "hand_loop", "hand attention greedy loop (nn.LSTMCell, Linear)", hand_attention,
+            optional=True)
         specs += [
             RatioSpec(f"{m}.attention.greedy/greedy", f"{ml}: attention greedy / plain greedy",
                       f"{m}.attention.greedy", f"{m}.greedy.cl", 2.0),
             RatioSpec(f"{m}.attention.beam/greedy", f"{ml}: beam-{W} + attention / attention greedy",
                       f"{m}.attention.beam", f"{m}.attention.greedy", 3.5),
             RatioSpec(f"{m}.attention.beam/greedy_bw", f"{ml}: beam-{W} + attention / attention greedy on B x {W} rows",
-                      f"{m}.attention.beam", f"{m}.attention.greedy_bw"),
+                      f"{m}.attention.beam", f"{m}.attention.greedy_bw", 1.1),
+            RatioSpec(f"{m}.attention.greedy/hand_loop", f"{ml}: Bahdanau greedy, cl / hand attention loop",
+                      f"{m}.attention.greedy", f"{m}.attention.hand_loop", 1.0),
         ]
+    if compile_backend:
+        specs += compiled_candidates(add, hand_greedy, cl_greedy, hand_attention, compile_backend)
+    else:
+        skipped["torch.compile"] = "not run (compile backend: none)"
 
     def check(outputs):
         results = {}
-        for mode in modes:
+        for mode in (*modes, "compile"):
             results.update(check_outputs(outputs, f"torch.{mode}", T))
+        results.update(checks.ids_agree(outputs, "torch.eager.attention.hand_agrees",
+                                        "torch.eager.attention.greedy", "torch.eager.attention.hand_loop"))
+        results.update(checks.alignments_agree(outputs, "torch.eager.attention.hand_alignments_agree",
+                                               "torch.eager.attention.greedy", "torch.eager.attention.hand_loop"))
+        for section in ("greedy", "attention"):  # a compiled hand loop computes what it does eagerly
+            results.update(checks.ids_agree(outputs, f"torch.compile.{section}.hand_agrees_eager",
+                                            f"torch.eager.{section}.hand_loop", f"torch.compile.{section}.hand_loop"))
+        results.update(checks.alignments_agree(outputs, "torch.compile.attention.hand_alignments_agree_eager",
+                                               "torch.eager.attention.hand_loop", "torch.compile.attention.hand_loop"))
+        results.update(checks.ids_agree(outputs, "torch.compile.greedy.cl_agrees_eager",
+                                        "torch.eager.greedy.cl", "torch.compile.greedy.cl"))
         return results
 
     return candidates, specs, skipped, check
+
+
+def compiled_candidates(add, hand_greedy, cl_greedy, hand_attention, backend) -> list:
+    """Add the ``torch.compile`` candidates (optional: a failure to compile skips with the error); their specs."""
+    label = "" if backend == COMPILE_BACKEND else f" [{backend}]"
+    add("compile", "greedy", "hand_loop", f"torch.compile(nn.LSTMCell greedy loop){label}", lambda: hand_greedy(True),
+        optional=True, traced=True)
+    add("compile", "greedy", "cl", f"torch.compile(cl BasicDecoder greedy){label}", lambda: cl_greedy(True),
+        optional=True, traced=True)
+    add("compile", "attention", "hand_loop", f"torch.compile(hand attention greedy loop){label}",
+        lambda: hand_attention(True), optional=True, traced=True)
+    return [
+        RatioSpec("torch.greedy.cl/compiled_hand_loop", "torch: greedy, cl eager / compiled hand loop",
+                  "torch.eager.greedy.cl", "torch.compile.greedy.hand_loop"),
+        RatioSpec("torch.attention.greedy/compiled_hand_loop", "torch: Bahdanau greedy, cl eager / compiled hand loop",
+                  "torch.eager.attention.greedy", "torch.compile.attention.hand_loop"),
+        RatioSpec("torch.compile.greedy.cl/hand_loop", "torch.compile: greedy, cl / hand loop (both compiled)",
+                  "torch.compile.greedy.cl", "torch.compile.greedy.hand_loop", 1.0),
+        RatioSpec("torch.compile.greedy.cl/hand_loop.first_call",
+                  "torch.compile 1st call (compile + run): greedy, cl / hand loop",
+                  "torch.compile.greedy.cl", "torch.compile.greedy.hand_loop", first_call=True),
+    ]
