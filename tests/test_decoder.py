@@ -242,3 +242,21 @@ def test_gradients_flow(backend):
         backend.cl.sequence_loss(logits, targets, weights).backward()
         params = list(decoder.parameters())
         assert len(params) == 5 and all(p.grad is not None and p.grad.abs().sum() > 0 for p in params)
+
+
+def test_lengths_when_the_decoder_tracks_its_own_finished(backend):
+    """A decoder with ``tracks_own_finished`` and no ``lengths`` in its state: each row's length
+    is still its steps up to the finishing one (as tfa counts), not 0."""
+    cl = backend.cl
+
+    class OwnFinished(cl.BasicDecoder):
+        @property
+        def tracks_own_finished(self):
+            return True
+
+    cell, out = _parts(backend)
+    decoder = OwnFinished(cell, cl.TrainingSampler(), out)
+    x = backend.float(np.random.default_rng(0).standard_normal((B, T, E)))
+    lengths = backend.np(cl.dynamic_decode(decoder, decoder_init_input=x,
+                                           decoder_init_kwargs=dict(sequence_length=backend.int(LENGTHS)))[2])
+    np.testing.assert_array_equal(lengths, LENGTHS)

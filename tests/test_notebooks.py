@@ -26,7 +26,8 @@ SETUP = setup_cell_source(MANIFEST)
 #: framework logging that must never reach a committed output
 LOG_NOISE = re.compile(
     r"^(WARNING: All log messages before absl|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
-    r"|.*(oneDNN custom operations|cuda_dlopen|Unable to register cu|cpu_feature_guard|TF-TRT))", re.M)
+    r"|(ERROR|WARNING):tensorflow:|.*(oneDNN custom operations|cuda_dlopen|Unable to register cu|cpu_feature_guard"
+    r"|TF-TRT|Object was never used))", re.M)
 #: what a notebook of one framework must not import
 FOREIGN_IMPORTS = {
     "tf": re.compile(r"^\s*(import|from)\s+torch\b|course_lib\.torch|from course_lib import torch", re.M),
@@ -167,7 +168,7 @@ def test_notebooks_match_their_source(source):
 
 
 CHECKER_CALL = re.compile(r"^ex\.(check_\w+)\((\w+)\)", re.M)
-EX_IMPORT = re.compile(r"^from course_lib\.(?:tf|torch) import (\w+) as ex\b", re.M)
+EX_IMPORT = re.compile(r"^from (course_lib\.chapters\.\w+) import (?:tf|torch) as ex\b", re.M)
 
 
 def _exercises(path):
@@ -175,10 +176,11 @@ def _exercises(path):
 
 
 def _exercises_module(path):
-    """The module a notebook imports as ``ex`` (``exercises`` for chapters 1-3)."""
+    """The module a notebook imports as ``ex``: its chapter's binding ``course_lib.chapters.chNN_name.<fw>``."""
     code = "\n".join(c.source for c in read(path).cells if c.cell_type == "code")
     found = EX_IMPORT.search(code)
-    return found.group(1) if found else "exercises"
+    assert found, f"{path.name} calls ex.check_... but imports no `from course_lib.chapters.<chapter> import ... as ex`"
+    return f"{found.group(1)}.{path.parent.name}"
 
 
 @pytest.mark.parametrize("path", ALL, ids=IDS)
@@ -195,7 +197,7 @@ def test_exercises_have_a_checker_and_a_passing_solution(path, capsys):
     spec = importlib.util.spec_from_file_location(f"nb_solutions_{fw}_{path.stem}", solution_file)
     solutions = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(solutions)
-    exercises = importlib.import_module(f"course_lib.{fw}.{_exercises_module(path)}")
+    exercises = importlib.import_module(_exercises_module(path))
     for checker, name in calls:
         assert hasattr(solutions, name), f"{solution_file.name} has no {name}"
         result = getattr(exercises, checker)(getattr(solutions, name))

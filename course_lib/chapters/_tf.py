@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import contextlib
 
-import keras
+import course_lib.tf as cl  # first: it quiets TensorFlow's start-up logging before TensorFlow loads
+
+import keras  # noqa: E402  (after course_lib.tf, on purpose)
 import numpy as np
 import tensorflow as tf
 
-import course_lib.tf as cl
-
 NAME = "tf"
 FRAMEWORK = "TensorFlow"
+
+FLOAT_DTYPE = tf.float32
+#: how a hint writes the float dtype and an axis argument
+FLOAT_DTYPE_NAME = "tf.float32"
+AXIS = "axis"
 
 
 def float32(x):
@@ -22,6 +27,11 @@ def float32(x):
 def ids(x):
     """An integer tensor of ids holding ``x`` (int32, as tfa's samplers use)."""
     return tf.constant(np.asarray(x).astype(np.int32))
+
+
+def bools(x):
+    """A bool tensor holding ``x`` (a mask)."""
+    return tf.constant(np.asarray(x, dtype=bool))
 
 
 def numpy(x):

@@ -11,6 +11,11 @@ import course_lib.torch as cl
 NAME = "torch"
 FRAMEWORK = "PyTorch"
 
+FLOAT_DTYPE = torch.float32
+#: how a hint writes the float dtype and an axis argument
+FLOAT_DTYPE_NAME = "torch.float32"
+AXIS = "dim"
+
 
 def float32(x):
     """A float32 tensor holding ``x``."""
@@ -20,6 +25,11 @@ def float32(x):
 def ids(x):
     """An integer tensor of ids holding ``x`` (int64, PyTorch's index dtype)."""
     return torch.tensor(np.asarray(x).astype(np.int64))
+
+
+def bools(x):
+    """A bool tensor holding ``x`` (a mask)."""
+    return torch.tensor(np.asarray(x, dtype=bool))
 
 
 def numpy(x):

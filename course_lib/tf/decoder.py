@@ -298,12 +298,10 @@ def _decode_steps(decoder, inputs, state, finished, cap, impute_finished=False, 
     while tf.logical_and(tf.logical_not(tf.reduce_all(finished)), time < cap):
         tf.autograph.experimental.set_loop_options(parallel_iterations=parallel_iterations, swap_memory=swap_memory)
         outputs, next_state, next_inputs, step_finished = decoder.step(time, inputs, state, training)
-        if decoder.tracks_own_finished:  # beams move between slots: the decoder knows which finished
-            next_finished = step_finished
-            next_lengths = tf.cast(next_state.lengths, tf.int32) if hasattr(next_state, "lengths") else lengths
-        else:
-            next_finished = tf.logical_or(step_finished, finished)
-            next_lengths = tf.where(finished, lengths, time + 1)  # (B,): steps up to the finishing one
+        next_finished = step_finished if decoder.tracks_own_finished else tf.logical_or(step_finished, finished)
+        next_lengths = tf.where(finished, lengths, time + 1)  # (B,): steps up to the finishing one
+        if decoder.tracks_own_finished and hasattr(next_state, "lengths"):  # beams move between slots
+            next_lengths = tf.cast(next_state.lengths, tf.int32)  # only the decoder knows each one's length
         if impute_finished:  # a row that had finished before this step emits zeros and keeps its state
             outputs = tf.nest.map_structure(lambda out: _zero_finished(finished, out), outputs)
             next_state = tf.nest.map_structure(lambda new, old: _keep_finished(finished, new, old), next_state, state)

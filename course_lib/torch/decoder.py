@@ -251,12 +251,10 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
     time = 0
     while not bool(finished.all()) and time < cap:
         outputs, next_state, next_inputs, step_finished = decoder.step(time, inputs, state, training)
-        if decoder.tracks_own_finished:  # beams move between slots: the decoder knows which finished
-            next_finished = step_finished
-            next_lengths = next_state.lengths.to(torch.int64) if hasattr(next_state, "lengths") else lengths
-        else:
-            next_finished = step_finished | finished
-            next_lengths = torch.where(finished, lengths, time + 1)  # (B,): steps up to the finishing one
+        next_finished = step_finished if decoder.tracks_own_finished else step_finished | finished
+        next_lengths = torch.where(finished, lengths, time + 1)  # (B,): steps up to the finishing one
+        if decoder.tracks_own_finished and hasattr(next_state, "lengths"):  # beams move between slots
+            next_lengths = next_state.lengths.to(torch.int64)  # only the decoder knows each one's length
         if impute_finished:  # a row that had finished before this step emits zeros and keeps its state
             outputs = nest.map_structure(lambda out: _zero_finished(finished, out), outputs)
             next_state = nest.map_structure(lambda new, old: _keep_finished(finished, new, old), next_state, state)

@@ -80,6 +80,14 @@ def alignment_history_batch_major(state):
     return tf.transpose(history.stack(), [1, 0, 2])
 
 
+def _mark_used(history):
+    """Eagerly, a written ``tf.TensorArray`` warns when it is dropped unread; one carried in a state
+    may be (a caller keeps only the outputs), so it counts as used."""
+    mark = getattr(history, "mark_used", None)
+    if mark is not None:
+        mark()
+
+
 def _compute_attention(attention_mechanism, cell_output, attention_state, attention_layer):
     """One mechanism's attention: `(attention [B, A], alignments [B, T], next_attention_state)`."""
     alignments, next_attention_state = attention_mechanism(cell_output, attention_state)
@@ -263,6 +271,7 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
             history = previous_histories[i]
             if self._alignment_history:
                 history = history.write(history.size(), alignments)
+                _mark_used(history)
             attentions.append(attention)
             all_alignments.append(alignments)
             next_states.append(next_attention_state)

@@ -38,7 +38,7 @@ def lstm_like_dynamic_rnn(layer, inputs, sequence_length):
 
 
 if __name__ == "__main__":
-    from course_lib.tf import exercises as ex
+    from course_lib.chapters.ch01_dynamic_rnn import tf as ex
 
     results = [ex.check_unroll(my_dynamic_rnn), ex.check_masked_nll(masked_mean_nll),
                ex.check_builtin_lstm(lstm_like_dynamic_rnn)]

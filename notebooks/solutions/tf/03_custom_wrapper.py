@@ -88,7 +88,7 @@ class MyGRUCell(keras.layers.Layer):
 
 
 if __name__ == "__main__":
-    from course_lib.tf import exercises as ex
+    from course_lib.chapters.ch03_custom_wrapper import tf as ex
 
     results = [ex.check_running_sum_cell(RunningSumCell),
                ex.check_input_projection_wrapper(InputProjectionWrapper), ex.check_gru_cell(MyGRUCell)]

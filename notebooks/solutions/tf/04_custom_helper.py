@@ -60,7 +60,7 @@ class TopKSampler(cl.GreedyEmbeddingSampler):
 
 
 if __name__ == "__main__":
-    from course_lib.tf import exercises_ch4_6 as ex
+    from course_lib.chapters.ch04_custom_helper import tf as ex
 
     results = [ex.check_feed_mask_sampler(FeedMaskSampler), ex.check_frame_sampler(make_frame_sampler),
                ex.check_top_k_sampler(TopKSampler)]

@@ -28,7 +28,7 @@ def masked_softmax(scores, lengths):
 
 
 if __name__ == "__main__":
-    from course_lib.tf import exercises_ch4_6 as ex
+    from course_lib.chapters.ch06_attention import tf as ex
 
     results = [ex.check_context(context_vectors), ex.check_bahdanau_score(normalized_bahdanau_score),
                ex.check_masked_softmax(masked_softmax)]

@@ -38,7 +38,7 @@ def lengths_from_ids(sample_ids, end_token):
 
 
 if __name__ == "__main__":
-    from course_lib.torch import exercises as ex
+    from course_lib.chapters.ch02_dynamic_decode import torch as ex
 
     results = [ex.check_decode_loop(my_greedy_decode), ex.check_temperature(temperature_probs),
                ex.check_lengths_from_ids(lengths_from_ids)]
