@@ -5,6 +5,8 @@ intact; whatever a user types gets a reply or a message, never a traceback; samp
 
 import importlib
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -19,7 +21,8 @@ PAIRS = [("hi", "hello there"), ("how are you", "fine thanks"), ("bye", "see you
 
 
 def chatbot(bk):
-    return importlib.import_module(f"course_lib.{bk.name}.chatbot")
+    """The chapter's binding for ``bk``: ``course_lib.chapters.ch07_chatbot.tf`` / ``.torch``."""
+    return importlib.import_module(f"course_lib.chapters.ch07_chatbot.{bk.name}")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -280,7 +283,7 @@ def test_chatbot_refuses_another_tokenizer(trained):
 
 
 def test_chat_widget_static_view(trained):
-    from course_lib.common.chat import ChatWidget, replies_table
+    from course_lib.common.widgets import ChatWidget, replies_table
 
     _, _, bot = trained
     view = ChatWidget(bot, ["hi", "", "tell me a joke"])
@@ -323,7 +326,7 @@ def test_sampled_softmax_twins_agree(tf_backend, torch_backend):
 def test_torch_log_uniform_sampler():
     import torch
 
-    from course_lib.torch.chatbot import log_uniform_candidates
+    from course_lib.torch.sampled_softmax import log_uniform_candidates
     labels = torch.tensor([[0], [999]])
     sampled, true_count, sampled_count = log_uniform_candidates(64, 1000, labels, seed=0)
     assert len(set(sampled.tolist())) == 64 and sampled.min() >= 0 and sampled.max() < 1000
@@ -349,7 +352,7 @@ def test_sampled_softmax_training_step_runs(backend, tokenizer):
 def test_chat_widget_answers_what_is_typed(trained):
     """The live widget: a value arriving in the text box (Enter) is answered and the box is cleared."""
     pytest.importorskip("ipywidgets")
-    from course_lib.common.chat import ChatWidget
+    from course_lib.common.widgets import ChatWidget
 
     _, _, bot = trained
     view = ChatWidget(bot)
@@ -364,9 +367,53 @@ def test_chat_widget_answers_what_is_typed(trained):
     assert "cannot read" in view.history[-1].message and "cannot read" in controls["history"].value
 
 
-@pytest.mark.parametrize("module", ["chatbot", "sampled_softmax", "exercises_ch7"])
-def test_backends_define_the_same_public_names(module):
-    tf_mod = importlib.import_module(f"course_lib.tf.{module}")
-    torch_mod = importlib.import_module(f"course_lib.torch.{module}")
+def test_chat_widget_refuses_a_method_the_bot_lacks(trained):
+    from course_lib.common.widgets import ChatWidget
+
+    _, _, bot = trained
+    with pytest.raises(ValueError, match=r"`method` must be one of \('greedy', 'beam', 'sample'\), got 'nucleus'"):
+        ChatWidget(bot, method="nucleus")
+
+
+# -- the package's shape ------------------------------------------------------------------------
+
+def test_the_two_bindings_export_the_same_names():
+    tf_binding = importlib.import_module("course_lib.chapters.ch07_chatbot.tf")
+    torch_binding = importlib.import_module("course_lib.chapters.ch07_chatbot.torch")
+    assert tf_binding.__all__ == torch_binding.__all__
+    assert len(set(tf_binding.__all__)) == len(tf_binding.__all__)
+    assert all(hasattr(tf_binding, n) and hasattr(torch_binding, n) for n in tf_binding.__all__)
+    public = [{n for n in dir(m) if not n.startswith("_")} - {"annotations", framework}
+              for m, framework in ((tf_binding, "tf"), (torch_binding, "torch"))]
+    assert public[0] == public[1], public[0] ^ public[1]
+    # written once: the framework-free parts are the same objects in both
+    for name in ("Chatbot", "Reply", "Evaluation", "CheckpointError", "CheckResult", "ATTENTION_TYPES", "METHODS"):
+        assert getattr(tf_binding, name) is getattr(torch_binding, name), name
+
+
+def test_backends_define_the_same_sampled_softmax():
+    tf_mod = importlib.import_module("course_lib.tf.sampled_softmax")
+    torch_mod = importlib.import_module("course_lib.torch.sampled_softmax")
     assert sorted(tf_mod.__all__) == sorted(torch_mod.__all__)
     assert all(hasattr(tf_mod, n) and hasattr(torch_mod, n) for n in tf_mod.__all__)
+
+
+def test_framework_free_modules_import_no_framework():
+    code = ("import sys\n"
+            "import course_lib.chapters.ch07_chatbot\n"
+            "from course_lib.chapters.ch07_chatbot import checkers, checkpoints, decoding, replies, training\n"
+            "import course_lib.common.widgets.chat\n"
+            "print(sorted(m for m in ('tensorflow', 'torch', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["tf", "torch"])
+def test_a_binding_imports_only_its_own_framework(name):
+    other = {"tf": "torch", "torch": "tensorflow"}[name]
+    code = (f"import sys; from course_lib.chapters.ch07_chatbot import {name}; "
+            f"print({other!r} in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"

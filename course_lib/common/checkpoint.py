@@ -136,7 +136,7 @@ def read_checkpoint(directory, backend: str, names) -> Tuple[dict, Dict[str, Pat
     directory = Path(os.fspath(directory))
     manifest = _read_manifest(directory)
     if manifest["backend"] != backend:
-        other = {"tf": "course_lib.tf.chatbot", "torch": "course_lib.torch.chatbot"}.get(manifest["backend"], "?")
+        other = {"tf": "course_lib.chapters.ch07_chatbot.tf", "torch": "course_lib.chapters.ch07_chatbot.torch"}.get(manifest["backend"], "?")
         raise CheckpointError(f"{directory} was saved by the {manifest['backend']!r} backend; load it with {other}")
     paths = {}
     for name in names:

@@ -1,8 +1,8 @@
 """Sampled softmax (TensorFlow): the loss over the true class and a few sampled ones.
 
 ``tf.nn.sampled_softmax_loss`` and its log-uniform sampler, with the signature of the PyTorch twin
-(``course_lib.torch.sampled_softmax``, written there). Re-exported by ``course_lib.tf.chatbot``, whose
-``Trainer(num_sampled=...)`` trains with it.
+(``course_lib.torch.sampled_softmax``, written there). Chapter 7's
+``Trainer(num_sampled=...)`` (``course_lib.chapters.ch07_chatbot``) trains with it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 PyTorch has no sampled softmax, so it is written here, the twin of ``tf.nn.sampled_softmax_loss``
 (``course_lib.tf.sampled_softmax``): the same formula and signature, and the same numbers given the
-same samples. Re-exported by ``course_lib.torch.chatbot``, whose ``Trainer(num_sampled=...)`` trains with it.
+same samples. Chapter 7's ``Trainer(num_sampled=...)``
+(``course_lib.chapters.ch07_chatbot``) trains with it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 * ``DecodeStepper`` / ``plot_decode_step``: step through a recorded decode (``DecodeTrace``).
 * ``BeamTreeViewer`` / ``plot_beam_tree``: the tree of a beam search.
 * ``TrainingMonitor`` / ``plot_loss_curve``: progress bar and live loss curve.
+* ``ChatWidget`` / ``replies_table``: a chat box with the last reply's alignment; replies side by side.
 
 Each view is an ipywidgets box where a widget frontend runs (JupyterLab, Colab) and a PNG plus
 a short text everywhere else (nbval, nbconvert, GitHub's preview); the ``plot_*`` functions
@@ -13,6 +14,7 @@ as text, never interpreted as HTML or mathtext.
 
 from course_lib.common.widgets.alignment import AlignmentExplorer, check_alignments, plot_alignments
 from course_lib.common.widgets.beam_tree import BeamTree, BeamTreeViewer, beam_tree, plot_beam_tree
+from course_lib.common.widgets.chat import ChatWidget, replies_table
 from course_lib.common.widgets.monitor import TrainingMonitor, plot_loss_curve
 from course_lib.common.widgets.stepper import DecodeStepper, StepView, plot_decode_step, step_view
 
@@ -20,5 +22,5 @@ __all__ = [
     "AlignmentExplorer", "check_alignments", "plot_alignments",
     "DecodeStepper", "StepView", "step_view", "plot_decode_step",
     "BeamTreeViewer", "BeamTree", "beam_tree", "plot_beam_tree",
-    "TrainingMonitor", "plot_loss_curve",
+    "TrainingMonitor", "plot_loss_curve", "ChatWidget", "replies_table",
 ]

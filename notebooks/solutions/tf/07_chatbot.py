@@ -44,8 +44,8 @@ def my_sampled_softmax_loss(weights, biases, labels, inputs, sampled_values):
 
 
 if __name__ == "__main__":
-    from course_lib.tf import exercises_ch7 as ex
+    from course_lib.chapters.ch07_chatbot import tf as ch
 
-    results = [ex.check_reverse_padded(my_reverse_padded), ex.check_beam_start(beam_start),
-               ex.check_sampled_softmax(my_sampled_softmax_loss)]
+    results = [ch.check_reverse_padded(my_reverse_padded), ch.check_beam_start(beam_start),
+               ch.check_sampled_softmax(my_sampled_softmax_loss)]
     raise SystemExit(0 if all(results) else 1)

@@ -1,39 +1,30 @@
-"""A seq2seq chatbot with attention (PyTorch), built from course_lib's parts.
+"""Chapter 7's model and trainer in PyTorch: the tensor code, built from ``course_lib.torch``'s parts.
 
-``from course_lib.torch import chatbot``. The TensorFlow twin, ``course_lib.tf.chatbot``, has the
-same names and the same checkpoint layout (each backend reads its own weights format).
+Re-exported by the binding ``course_lib.chapters.ch07_chatbot.torch``; the TensorFlow twin is ``model_tf``.
 
 * ``Seq2SeqChatbot``: embedding, bidirectional LSTM encoder (``dynamic_rnn`` forwards and on the
   reversed rows), ``AttentionWrapper`` decoder (Bahdanau or Luong, or none), output layer.
 * ``Trainer``: Adam, masked ``sequence_loss`` (or sampled softmax), gradient clipping;
   ``evaluate`` gives the held-out perplexity.
-* ``Chatbot``: replies by greedy decoding, beam search or sampling, with their alignments.
-* ``save_checkpoint`` / ``load_checkpoint``: ``torch.save`` of the state dict (loaded with
-  ``weights_only=True``) + the tokenizer's own file.
-* ``sampled_softmax_loss``: the twin of ``tf.nn.sampled_softmax_loss`` (``course_lib.torch.sampled_softmax``).
+* ``reverse_padded``: each row reversed within its length (TensorFlow: ``tf.reverse_sequence``).
 """
 
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional
+from typing import Optional
 
 import numpy as np
 import torch
 from torch import nn
 
 import course_lib.torch as cl
-from course_lib.common.chat import ChatbotBase, Decoded
-from course_lib.common.chat_data import Batch, pad
-from course_lib.common.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
-from course_lib.common.tokenizer import BOS_ID, EOS_ID, SubwordTokenizer
-from course_lib.torch.sampled_softmax import log_uniform_candidates, sampled_softmax_loss
+from course_lib.chapters.ch07_chatbot.decoding import decode_replies
+from course_lib.chapters.ch07_chatbot.training import Configured, Evaluating, model_config
+from course_lib.common.chat_data import Batch
+from course_lib.common.tokenizer import BOS_ID
+from course_lib.torch.sampled_softmax import sampled_softmax_loss
 
-__all__ = ["ATTENTION_TYPES", "Seq2SeqChatbot", "reverse_padded", "Trainer", "Evaluation", "Chatbot",
-           "save_checkpoint", "load_checkpoint", "CheckpointError", "log_uniform_candidates",
-           "sampled_softmax_loss"]
-
-ATTENTION_TYPES = ("bahdanau", "luong", None)
-WEIGHTS_SUFFIX = ".pt"
+__all__ = ["Seq2SeqChatbot", "reverse_padded", "Trainer"]
 
 
 def reverse_padded(x, lengths):
@@ -50,7 +41,8 @@ def reverse_padded(x, lengths):
 
 
 def _keras_init_(module: nn.Module) -> None:
-    """Keras' initialisers (so both backends start alike): uniform(+-0.05) embeddings, Glorot dense kernels, zero biases."""
+    """Keras' initialisers, so both backends start alike: uniform(+-0.05) embeddings, Glorot dense kernels,
+    zero biases."""
     for m in module.modules():
         if isinstance(m, nn.Embedding):
             nn.init.uniform_(m.weight, -0.05, 0.05)
@@ -60,7 +52,7 @@ def _keras_init_(module: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-class Seq2SeqChatbot(nn.Module):
+class Seq2SeqChatbot(Configured, nn.Module):
     """Encoder-decoder with attention over subword ids.
 
     Args:
@@ -81,18 +73,8 @@ class Seq2SeqChatbot(nn.Module):
                  bidirectional: bool = True, reverse_source: bool = False,
                  dropout: float = 0.0):
         super().__init__()
-        for arg, value in (("vocab_size", vocab_size), ("embedding_size", embedding_size), ("units", units)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{arg}` must be a positive int, got {value!r}")
-        if attention not in ATTENTION_TYPES:
-            raise ValueError(f"`attention` must be one of {ATTENTION_TYPES}, got {attention!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}")
-        if bidirectional and units % 2:
-            raise ValueError(f"`units` must be even with bidirectional=True (two halves), got {units}")
-        self._hparams = dict(vocab_size=int(vocab_size), embedding_size=int(embedding_size), units=int(units),
-                             attention=attention, bidirectional=bool(bidirectional),
-                             reverse_source=bool(reverse_source), dropout=float(dropout))
+        self._hparams = model_config(vocab_size, embedding_size, units, attention, bidirectional,
+                                     reverse_source, dropout)
         self.attention_type, self.bidirectional, self.reverse_source = attention, bidirectional, reverse_source
         self.embedding = nn.Embedding(vocab_size, embedding_size)
         self.dropout = nn.Dropout(float(dropout))  # active in train() mode only
@@ -110,12 +92,9 @@ class Seq2SeqChatbot(nn.Module):
         self.output_layer = nn.Linear(units, vocab_size)
         _keras_init_(self)
 
-    def get_config(self) -> dict:
-        """The constructor's arguments (JSON-able): what a checkpoint stores to rebuild the model."""
-        return dict(self._hparams)
-
     @property
     def device(self) -> torch.device:
+        """Where the model's weights are (its inputs are moved there)."""
         return self.output_layer.weight.device
 
     # -- encoder ------------------------------------------------------------------------------------
@@ -172,49 +151,19 @@ class Seq2SeqChatbot(nn.Module):
         self.eval()  # no dropout
         source = torch.as_tensor(np.asarray(source), dtype=torch.int64, device=self.device)
         source_length = torch.as_tensor(np.asarray(source_length), dtype=torch.int64, device=self.device)
-        B = source.shape[0]
-        memory, state = self.encode(source, source_length)
-        start_tokens = torch.full((B,), BOS_ID, dtype=torch.int64, device=self.device)
-        embeddings = self.embedding.weight
-        if method == "beam":
-            initial_state = self.decoder_start(memory, source_length, state, beam_width=beam_width)
-            decoder = cl.BeamSearchDecoder(self.decoder_cell, beam_width, output_layer=self.output_layer,
-                                           length_penalty_weight=length_penalty_weight,
-                                           maximum_iterations=maximum_iterations)
-            outputs, final_state, lengths = decoder(embeddings, start_tokens=start_tokens, end_token=EOS_ID,
-                                                    initial_state=initial_state)
-            ids, lengths = outputs.predicted_ids[:, :, 0], lengths[:, 0]  # the best beam
-            alignments = decoder.alignment_history(final_state)[:, 0] if self.attention_type else None
-        elif method in ("greedy", "sample"):
-            sampler = cl.GreedyEmbeddingSampler() if method == "greedy" else \
-                cl.SampleEmbeddingSampler(softmax_temperature=temperature, seed=seed)
-            decoder = cl.BasicDecoder(self.decoder_cell, sampler, output_layer=self.output_layer,
-                                      maximum_iterations=maximum_iterations)
-            outputs, final_state, lengths = decoder(embeddings, start_tokens=start_tokens, end_token=EOS_ID,
-                                                    initial_state=self.decoder_start(memory, source_length, state))
-            ids = outputs.sample_id
-            alignments = cl.alignment_history_batch_major(final_state) if self.attention_type else None
-        else:
-            raise ValueError(f"`method` must be 'greedy', 'beam' or 'sample', got {method!r}")
-        return (cl.to_numpy(ids).astype(np.int64), cl.to_numpy(lengths).astype(np.int64),
-                None if alignments is None else cl.to_numpy(alignments))
+        memory, state = self.encode(source, source_length)  # (B, S, units), [h, c]
+        start_tokens = torch.full((source.shape[0],), BOS_ID, dtype=torch.int64, device=self.device)  # (B,)
+        return decode_replies(cl, self, memory, source_length, state, start_tokens, self.embedding.weight,
+                              method, maximum_iterations, beam_width, length_penalty_weight, temperature, seed)
 
 
 # -- training --------------------------------------------------------------------------------------
-
-class Evaluation(NamedTuple):
-    """Held-out loss: ``nll`` per token (nats), ``perplexity = exp(nll)``, the ``tokens`` counted."""
-
-    nll: float
-    perplexity: float
-    tokens: int
-
 
 def _tensors(batch: Batch, device):
     return tuple(torch.as_tensor(a, dtype=torch.int64, device=device) for a in batch)
 
 
-class Trainer:
+class Trainer(Evaluating):
     """Adam with gradient clipping on the masked loss.
 
     Args:
@@ -261,86 +210,3 @@ class Trainer:
         """The full-softmax masked mean NLL of a batch (no update)."""
         self.model.eval()
         return self._full_loss(*_tensors(batch, self.model.device)).item()
-
-    def evaluate(self, batches: List[Batch]) -> Evaluation:
-        """Per-token NLL and perplexity over ``batches`` (every real token counts once)."""
-        total, tokens = 0.0, 0
-        for batch in batches:
-            n = int(batch.target_length.sum())
-            total += self.loss(batch) * n
-            tokens += n
-        if not tokens:
-            raise ValueError("`batches` hold no tokens")
-        return Evaluation(total / tokens, float(np.exp(total / tokens)), tokens)
-
-
-# -- replies ----------------------------------------------------------------------------------------
-
-class Chatbot(ChatbotBase):
-    """A model and its tokenizer, answering text (see ``course_lib.common.chat.ChatbotBase``).
-
-    ``bot.reply("hello")``, ``bot.replies(prompts, method="beam", beam_width=4, length_penalty_weight=1.0)``,
-    ``bot.replies(prompts, method="sample", temperature=0.7, seed=0)``.
-    """
-
-    def __init__(self, model: Seq2SeqChatbot, tokenizer: SubwordTokenizer, max_prompt_tokens: int = 48,
-                 max_reply_tokens: int = 40):
-        if tokenizer.vocab_size != model.get_config()["vocab_size"]:
-            raise ValueError(f"the tokenizer has {tokenizer.vocab_size} ids but the model was built for "
-                             f"{model.get_config()['vocab_size']}: use the tokenizer it was trained with")
-        super().__init__(tokenizer, max_prompt_tokens, max_reply_tokens)
-        self.model = model
-
-    def _decode(self, sources, method, **options) -> List[Decoded]:
-        self.model.eval()
-        lengths = np.array([len(s) for s in sources])
-        ids, reply_lengths, alignments = self.model.decode(pad(sources, self.tokenizer.pad_id), lengths, method,
-                                                           maximum_iterations=self.max_reply_tokens, **options)
-        out = []
-        for b, n in enumerate(reply_lengths):
-            a = None if alignments is None else alignments[b, :n, :lengths[b]]
-            out.append(Decoded([int(i) for i in ids[b, :n]], a))
-        return out
-
-
-# -- checkpoints ------------------------------------------------------------------------------------
-
-def save_checkpoint(directory, model: Seq2SeqChatbot, tokenizer: SubwordTokenizer):
-    """Save the weights (``torch.save`` of the state dict), the tokenizer and the config into ``directory``.
-
-    New files first, then one atomic rename of ``checkpoint.json`` (``course_lib.common.checkpoint``):
-    a failure leaves the checkpoint already there intact.
-    """
-    if tokenizer.vocab_size != model.get_config()["vocab_size"]:
-        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} ids, the model {model.get_config()['vocab_size']}")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return write_checkpoint(directory, "torch", model.get_config(), {
-        "model": (WEIGHTS_SUFFIX, lambda path: torch.save(state, path)),
-        "tokenizer": (".model", tokenizer.save),
-    })
-
-
-def load_checkpoint(directory, device=None):
-    """``(model, tokenizer)`` from ``save_checkpoint``'s folder, every file checked first.
-
-    The weights load with ``torch.load(weights_only=True)``: tensors only, no code. ``device``: where
-    the model goes (default: the CPU). Raises ``FileNotFoundError`` (no checkpoint) or ``CheckpointError``.
-    """
-    config, paths = read_checkpoint(directory, "torch", ["model", "tokenizer"])
-    try:
-        model = Seq2SeqChatbot(**config)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{directory}: the saved config cannot build a model ({exc})") from None
-    try:
-        state = torch.load(paths["model"], map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except Exception as exc:  # unpickling refused, or tensors that do not fit this model
-        raise CheckpointError(f"{paths['model']} does not hold this model's weights ({type(exc).__name__}: {exc})") \
-            from None
-    try:
-        tokenizer = SubwordTokenizer.load(paths["tokenizer"])
-    except ValueError as exc:
-        raise CheckpointError(str(exc)) from None
-    if tokenizer.vocab_size != config["vocab_size"]:
-        raise CheckpointError(f"{paths['tokenizer']} has {tokenizer.vocab_size} ids, the model {config['vocab_size']}")
-    return model.to(device or "cpu"), tokenizer

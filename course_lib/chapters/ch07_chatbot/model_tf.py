@@ -1,39 +1,29 @@
-"""A seq2seq chatbot with attention (TensorFlow / Keras 3), built from course_lib's parts.
+"""Chapter 7's model and trainer in TensorFlow / Keras 3: the tensor code, built from ``course_lib.tf``'s parts.
 
-``from course_lib.tf import chatbot``. The PyTorch twin, ``course_lib.torch.chatbot``, has the
-same names and the same checkpoint layout (each backend reads its own weights format).
+Re-exported by the binding ``course_lib.chapters.ch07_chatbot.tf``; the PyTorch twin is ``model_torch``.
 
 * ``Seq2SeqChatbot``: embedding, bidirectional LSTM encoder (``dynamic_rnn`` forwards and on the
   reversed rows), ``AttentionWrapper`` decoder (Bahdanau or Luong, or none), output layer.
 * ``Trainer``: Adam, masked ``sequence_loss`` (or sampled softmax), gradient clipping, one
   ``tf.function`` step; ``evaluate`` gives the held-out perplexity.
-* ``Chatbot``: replies by greedy decoding, beam search or sampling, with their alignments.
-* ``save_checkpoint`` / ``load_checkpoint``: Keras ``.weights.h5`` + the tokenizer's own file.
-* ``sampled_softmax_loss``: ``tf.nn.sampled_softmax_loss`` with the twin's signature
-  (``course_lib.tf.sampled_softmax``).
+* ``reverse_padded``: each row reversed within its length (``tf.reverse_sequence``).
 """
 
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional
+from typing import Optional
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 import course_lib.tf as cl
-from course_lib.common.chat import ChatbotBase, Decoded
-from course_lib.common.chat_data import Batch, pad
-from course_lib.common.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
-from course_lib.common.tokenizer import BOS_ID, EOS_ID, SubwordTokenizer
-from course_lib.tf.sampled_softmax import log_uniform_candidates, sampled_softmax_loss
+from course_lib.chapters.ch07_chatbot.decoding import decode_replies
+from course_lib.chapters.ch07_chatbot.training import Configured, Evaluating, model_config
+from course_lib.common.chat_data import Batch
+from course_lib.common.tokenizer import BOS_ID
+from course_lib.tf.sampled_softmax import sampled_softmax_loss
 
-__all__ = ["ATTENTION_TYPES", "Seq2SeqChatbot", "reverse_padded", "Trainer", "Evaluation", "Chatbot",
-           "save_checkpoint", "load_checkpoint", "CheckpointError", "log_uniform_candidates",
-           "sampled_softmax_loss"]
-
-ATTENTION_TYPES = ("bahdanau", "luong", None)
-WEIGHTS_SUFFIX = ".weights.h5"
+__all__ = ["Seq2SeqChatbot", "reverse_padded", "Trainer"]
 
 
 def reverse_padded(x, lengths):
@@ -44,7 +34,7 @@ def reverse_padded(x, lengths):
     return tf.reverse_sequence(x, tf.cast(lengths, tf.int32), seq_axis=1, batch_axis=0)
 
 
-class Seq2SeqChatbot(keras.Model):
+class Seq2SeqChatbot(Configured, keras.Model):
     """Encoder-decoder with attention over subword ids.
 
     Args:
@@ -65,18 +55,8 @@ class Seq2SeqChatbot(keras.Model):
                  bidirectional: bool = True, reverse_source: bool = False,
                  dropout: float = 0.0, name: str = "seq2seq_chatbot"):
         super().__init__(name=name)
-        for arg, value in (("vocab_size", vocab_size), ("embedding_size", embedding_size), ("units", units)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{arg}` must be a positive int, got {value!r}")
-        if attention not in ATTENTION_TYPES:
-            raise ValueError(f"`attention` must be one of {ATTENTION_TYPES}, got {attention!r}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}")
-        if bidirectional and units % 2:
-            raise ValueError(f"`units` must be even with bidirectional=True (two halves), got {units}")
-        self._hparams = dict(vocab_size=int(vocab_size), embedding_size=int(embedding_size), units=int(units),
-                             attention=attention, bidirectional=bool(bidirectional),
-                             reverse_source=bool(reverse_source), dropout=float(dropout))
+        self._hparams = model_config(vocab_size, embedding_size, units, attention, bidirectional,
+                                     reverse_source, dropout)
         self.attention_type, self.bidirectional, self.reverse_source = attention, bidirectional, reverse_source
         self.embedding = keras.layers.Embedding(vocab_size, embedding_size, name="embedding")
         self.dropout = keras.layers.Dropout(float(dropout), name="dropout")  # no weights
@@ -93,10 +73,6 @@ class Seq2SeqChatbot(keras.Model):
         self.output_layer = keras.layers.Dense(vocab_size, name="output_layer")
         one = tf.constant([[BOS_ID]], tf.int32)
         self(one, tf.constant([1]), one, tf.constant([1]))  # build every weight now
-
-    def get_config(self) -> dict:
-        """The constructor's arguments (JSON-able): what a checkpoint stores to rebuild the model."""
-        return dict(self._hparams)
 
     # -- encoder ------------------------------------------------------------------------------------
     def encode(self, source, source_length, training=None):
@@ -152,48 +128,19 @@ class Seq2SeqChatbot(keras.Model):
         """
         source = tf.convert_to_tensor(source, tf.int32)
         source_length = tf.convert_to_tensor(source_length, tf.int32)
-        B = int(source.shape[0])
-        memory, state = self.encode(source, source_length)
-        start_tokens, embeddings = tf.fill([B], BOS_ID), self.embedding.embeddings
-        if method == "beam":
-            initial_state = self.decoder_start(memory, source_length, state, beam_width=beam_width)
-            decoder = cl.BeamSearchDecoder(self.decoder_cell, beam_width, output_layer=self.output_layer,
-                                           length_penalty_weight=length_penalty_weight,
-                                           maximum_iterations=maximum_iterations)
-            outputs, final_state, lengths = decoder(embeddings, start_tokens=start_tokens, end_token=EOS_ID,
-                                                    initial_state=initial_state)
-            ids, lengths = outputs.predicted_ids[:, :, 0], lengths[:, 0]  # the best beam
-            alignments = decoder.alignment_history(final_state)[:, 0] if self.attention_type else None
-        elif method in ("greedy", "sample"):
-            sampler = cl.GreedyEmbeddingSampler() if method == "greedy" else \
-                cl.SampleEmbeddingSampler(softmax_temperature=temperature, seed=seed)
-            decoder = cl.BasicDecoder(self.decoder_cell, sampler, output_layer=self.output_layer,
-                                      maximum_iterations=maximum_iterations)
-            outputs, final_state, lengths = decoder(embeddings, start_tokens=start_tokens, end_token=EOS_ID,
-                                                    initial_state=self.decoder_start(memory, source_length, state))
-            ids = outputs.sample_id
-            alignments = cl.alignment_history_batch_major(final_state) if self.attention_type else None
-        else:
-            raise ValueError(f"`method` must be 'greedy', 'beam' or 'sample', got {method!r}")
-        return (ids.numpy().astype(np.int64), lengths.numpy().astype(np.int64),
-                None if alignments is None else alignments.numpy())
+        memory, state = self.encode(source, source_length)  # (B, S, units), [h, c]
+        start_tokens = tf.fill([int(source.shape[0])], BOS_ID)  # (B,)
+        return decode_replies(cl, self, memory, source_length, state, start_tokens, self.embedding.embeddings,
+                              method, maximum_iterations, beam_width, length_penalty_weight, temperature, seed)
 
 
 # -- training --------------------------------------------------------------------------------------
-
-class Evaluation(NamedTuple):
-    """Held-out loss: ``nll`` per token (nats), ``perplexity = exp(nll)``, the ``tokens`` counted."""
-
-    nll: float
-    perplexity: float
-    tokens: int
-
 
 def _tensors(batch: Batch):
     return tuple(tf.constant(a, tf.int32) for a in batch)
 
 
-class Trainer:
+class Trainer(Evaluating):
     """Adam with gradient clipping on the masked loss; the step is one ``tf.function`` (traced once).
 
     Args:
@@ -247,82 +194,3 @@ class Trainer:
     def loss(self, batch: Batch) -> float:
         """The full-softmax masked mean NLL of a batch (no update)."""
         return float(self._loss(*_tensors(batch)))
-
-    def evaluate(self, batches: List[Batch]) -> Evaluation:
-        """Per-token NLL and perplexity over ``batches`` (every real token counts once)."""
-        total, tokens = 0.0, 0
-        for batch in batches:
-            n = int(batch.target_length.sum())
-            total += self.loss(batch) * n
-            tokens += n
-        if not tokens:
-            raise ValueError("`batches` hold no tokens")
-        return Evaluation(total / tokens, float(np.exp(total / tokens)), tokens)
-
-
-# -- replies ----------------------------------------------------------------------------------------
-
-class Chatbot(ChatbotBase):
-    """A model and its tokenizer, answering text (see ``course_lib.common.chat.ChatbotBase``).
-
-    ``bot.reply("hello")``, ``bot.replies(prompts, method="beam", beam_width=4, length_penalty_weight=1.0)``,
-    ``bot.replies(prompts, method="sample", temperature=0.7, seed=0)``.
-    """
-
-    def __init__(self, model: Seq2SeqChatbot, tokenizer: SubwordTokenizer, max_prompt_tokens: int = 48,
-                 max_reply_tokens: int = 40):
-        if tokenizer.vocab_size != model.get_config()["vocab_size"]:
-            raise ValueError(f"the tokenizer has {tokenizer.vocab_size} ids but the model was built for "
-                             f"{model.get_config()['vocab_size']}: use the tokenizer it was trained with")
-        super().__init__(tokenizer, max_prompt_tokens, max_reply_tokens)
-        self.model = model
-
-    def _decode(self, sources, method, **options) -> List[Decoded]:
-        lengths = np.array([len(s) for s in sources])
-        ids, reply_lengths, alignments = self.model.decode(pad(sources, self.tokenizer.pad_id), lengths, method,
-                                                           maximum_iterations=self.max_reply_tokens, **options)
-        out = []
-        for b, n in enumerate(reply_lengths):
-            a = None if alignments is None else alignments[b, :n, :lengths[b]]
-            out.append(Decoded([int(i) for i in ids[b, :n]], a))
-        return out
-
-
-# -- checkpoints ------------------------------------------------------------------------------------
-
-def save_checkpoint(directory, model: Seq2SeqChatbot, tokenizer: SubwordTokenizer):
-    """Save the weights (Keras ``.weights.h5``), the tokenizer and the config into ``directory``.
-
-    New files first, then one atomic rename of ``checkpoint.json`` (``course_lib.common.checkpoint``):
-    a failure leaves the checkpoint already there intact.
-    """
-    if tokenizer.vocab_size != model.get_config()["vocab_size"]:
-        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} ids, the model {model.get_config()['vocab_size']}")
-    return write_checkpoint(directory, "tf", model.get_config(), {
-        "model": (WEIGHTS_SUFFIX, lambda path: model.save_weights(str(path))),
-        "tokenizer": (".model", tokenizer.save),
-    })
-
-
-def load_checkpoint(directory):
-    """``(model, tokenizer)`` from ``save_checkpoint``'s folder, every file checked first.
-
-    Raises ``FileNotFoundError`` (no checkpoint) or ``CheckpointError`` (naming the broken file).
-    """
-    config, paths = read_checkpoint(directory, "tf", ["model", "tokenizer"])
-    try:
-        model = Seq2SeqChatbot(**config)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{directory}: the saved config cannot build a model ({exc})") from None
-    try:
-        model.load_weights(str(paths["model"]))
-    except Exception as exc:  # h5py / Keras errors on a file that passed its checksum but does not fit
-        raise CheckpointError(f"{paths['model']} does not hold this model's weights ({type(exc).__name__}: {exc})") \
-            from None
-    try:
-        tokenizer = SubwordTokenizer.load(paths["tokenizer"])
-    except ValueError as exc:
-        raise CheckpointError(str(exc)) from None
-    if tokenizer.vocab_size != config["vocab_size"]:
-        raise CheckpointError(f"{paths['tokenizer']} has {tokenizer.vocab_size} ids, the model {config['vocab_size']}")
-    return model, tokenizer

@@ -1,10 +1,11 @@
-"""Chapter 7's exercise checkers: they accept the solutions in notebooks/solutions/ and reject the usual
-wrong answers with a message that names the mistake."""
+"""Chapter 7's exercise checkers (``course_lib.chapters.ch07_chatbot``, bound to each backend): they accept
+the solutions in notebooks/solutions/ and reject the usual wrong answers with a message that names the mistake."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ def solutions(bk):
 
 
 def exercises(bk):
-    return importlib.import_module(f"course_lib.{bk.name}.exercises_ch7")
+    """The chapter's binding for ``bk``, whose ``check_*`` the notebook calls."""
+    return importlib.import_module(f"course_lib.chapters.ch07_chatbot.{bk.name}")
 
 
 def rejects(result, kind, *words):
@@ -41,6 +43,15 @@ def rejects(result, kind, *words):
 def test_both_backends_define_the_same_checkers(tf_backend, torch_backend):
     assert exercises(tf_backend).__all__ == exercises(torch_backend).__all__
     assert set(SOLVED_BY) == {n for n in exercises(tf_backend).__all__ if n.startswith("check_")}
+    from course_lib.chapters.ch07_chatbot import checkers
+
+    assert [c.__name__ for c in checkers.CHECKERS] == list(SOLVED_BY)
+    for bk in (tf_backend, torch_backend):
+        for name in SOLVED_BY:
+            bound = getattr(exercises(bk), name)
+            assert bound.__doc__ == getattr(checkers, name).__doc__
+            assert list(inspect.signature(bound).parameters) == [list(inspect.signature(getattr(checkers, name))
+                                                                      .parameters)[1]]
 
 
 @pytest.mark.parametrize("checker", sorted(SOLVED_BY))
@@ -103,7 +114,7 @@ def test_beam_start_rejects_a_memory_left_untiled(backend):
 
 @pytest.mark.parametrize("skip", ["log_q", "hits"])
 def test_sampled_softmax_names_the_forgotten_part(backend, skip):
-    from course_lib.common import exercises_ch7 as ch7
+    from course_lib.chapters.ch07_chatbot import checkers as ch7
 
     def partial(weights, biases, labels, inputs, sampled_values):
         sampled, true_expected, sampled_expected = (backend.np(v) for v in sampled_values)
