@@ -1,7 +1,7 @@
 """The chapter notebooks as committed: pairs, headers, clean outputs, checked cells, solutions.
 
 nbval (``--nbval-lax`` in pyproject.toml) re-runs every notebook and compares the cells marked
-``# NBVAL_CHECK_OUTPUT``; these tests read the committed files: what a learner opens must be
+tagged ``nbval-check-output``; these tests read the committed files: what a learner opens must be
 a clean run, the same lesson in both frameworks, and what it promises must hold.
 """
 
@@ -141,8 +141,10 @@ def test_outputs_are_one_clean_run(path):
 
 @pytest.mark.parametrize("path", ALL, ids=IDS)
 def test_at_least_three_checked_cells_with_outputs(path):
-    checked = [c for c in read(path).cells if c.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in c.source]
-    assert len(checked) >= 3, f"{path.name}: {len(checked)} cells marked # NBVAL_CHECK_OUTPUT"
+    cells = [c for c in read(path).cells if c.cell_type == "code"]
+    checked = [c for c in cells if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert len(checked) >= 3, f"{path.name}: {len(checked)} cells tagged nbval-check-output"
+    assert not any("NBVAL_CHECK_OUTPUT" in c.source for c in cells), f"{path.name}: a marker comment learners would see"
     assert all(outputs_text(c).strip() for c in checked), "a checked cell with no output checks nothing"
 
 

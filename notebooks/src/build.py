@@ -12,6 +12,8 @@ A source ``notebooks/src/NN_name.txt`` is a list of cells, each opened by a mark
     %% code               code for both
     %% tf   then  %% torch   one code cell, in its TensorFlow and its PyTorch form
     %% ... tags=a,b       cell tags (``parity``: the pair's outputs of this cell must be identical)
+    %% ... check          nbval checks this cell's outputs (the cell tag ``nbval-check-output``;
+                          learners see no marker comment in the code)
 
 In markdown, ``{{Framework}}``, ``{{fw}}`` and ``{{Other}}`` become TensorFlow / tf / PyTorch (or
 the reverse), and ``{{tf text || torch text}}`` picks one side. ``![...](attachment:NAME.png)``
@@ -59,6 +61,9 @@ TF_LOG_LINE = re.compile(
     r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.]+:\d+\] .*)$"
 )
 
+#: the cell tag that makes ``pytest --nbval-lax`` compare a cell's outputs
+CHECK_TAG = "nbval-check-output"
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
@@ -76,7 +81,9 @@ def parse(path: Path) -> list:
             flush()
             words = line[3:].split()
             tags = [t for w in words if w.startswith("tags=") for t in w[5:].split(",")]
-            words = [w for w in words if not w.startswith("tags=")]
+            if "check" in words:
+                tags.append(CHECK_TAG)
+            words = [w for w in words if not w.startswith("tags=") and w != "check"]
             head = words[0]
             if head == "md":
                 header = ("md", words[1] if len(words) > 1 else "both", tags)
@@ -123,6 +130,9 @@ def notebook_for(path: Path, fw: str) -> nbformat.NotebookNode:
                 cell.attachments = {n: {"image/png": base64.b64encode((FIGURES / n).read_bytes()).decode()}
                                     for n in names}
         else:
+            if "NBVAL_CHECK_OUTPUT" in text:
+                raise ValueError(f"{path.name}: mark a checked cell with `check` on its %% line, not with a "
+                                 "# NBVAL_CHECK_OUTPUT comment (the cell gets the tag nbval-check-output)")
             cell = nbformat.v4.new_code_cell(text)
         tags = tags or (pending_tf if kind == "code" and side == "torch" else [])
         pending_tf = None
