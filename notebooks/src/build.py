@@ -134,7 +134,8 @@ def notebook_for(path: Path, fw: str) -> nbformat.NotebookNode:
                 raise ValueError(f"{path.name}: mark a checked cell with `check` on its %% line, not with a "
                                  "# NBVAL_CHECK_OUTPUT comment (the cell gets the tag nbval-check-output)")
             cell = nbformat.v4.new_code_cell(text)
-        tags = tags or (pending_tf if kind == "code" and side == "torch" else [])
+        if kind == "code" and side == "torch" and pending_tf:  # a pair's cell shares the TensorFlow side's tags
+            tags = list(dict.fromkeys(pending_tf + tags))
         pending_tf = None
         if tags:
             cell.metadata["tags"] = tags
