@@ -262,6 +262,18 @@ def _jsonable(x):
     return x
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return int(text)
+
+
+def _shapes(args) -> Shapes:
+    """The problem size of the command line: the default or ``--tiny``, with ``--batch`` if given."""
+    shapes = Shapes.tiny() if args.tiny else Shapes()
+    return shapes if args.batch is None else dataclasses.replace(shapes, batch=args.batch)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -274,6 +286,8 @@ def main(argv=None) -> int:
                         help=f"seconds a sample should last at least (default {DEFAULT['min_time']})")
     parser.add_argument("--threads", type=int, help="set intra-op threads of both frameworks (default: theirs)")
     parser.add_argument("--tiny", action="store_true", help="tiny shapes (the smoke test's), to check the bench")
+    parser.add_argument("--batch", type=_positive_int, metavar="N",
+                        help=f"batch size (default {Shapes.batch}, or the tiny shapes' with --tiny)")
     parser.add_argument("--torch-compile", default="inductor", metavar="BACKEND",
                         help="torch.compile backend of the compiled PyTorch peers, or none (default %(default)s)")
     parser.add_argument("--peer", action="append", choices=PEERS, default=[],
@@ -287,7 +301,7 @@ def main(argv=None) -> int:
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
     backends = BACKENDS if args.backend == "all" else (args.backend,)
-    shapes = Shapes.tiny() if args.tiny else Shapes()
+    shapes = _shapes(args)
     compile_backend = None if args.torch_compile.lower() == "none" else args.torch_compile
     result = run_bench(shapes, backends, threads=args.threads, peers=tuple(args.peer),
                        torch_compile=compile_backend, **settings)

@@ -1,7 +1,16 @@
 """Fixtures shared by the tests: the two backends behind one small adapter.
 
-``backend`` is parametrised over ``"tf"`` and ``"torch"``; ``B`` gives tensors, NumPy
+``backend`` is parametrised over the backends to test; ``B`` gives tensors, NumPy
 conversion and the backend module ``cl`` for it, so one test body checks both.
+
+Two environment variables point a run elsewhere (CI sets neither: both backends, on the CPU):
+
+* ``COURSE_BACKENDS=torch`` (default ``tf,torch``): test only the listed backends. What needs a
+  backend left out (the ``tf_backend`` fixture, parity tests, a test that imports TensorFlow) is
+  skipped with the variable as its reason, so the torch tests run where TensorFlow is missing.
+* ``COURSE_DEVICE=cuda`` (or ``cuda:0``, ``cpu``; default unset: the CPU, as always): PyTorch's
+  default device for the whole run (``torch.set_default_device``), so the tests' tensors and
+  modules live there. A device that is not there skips every PyTorch test, saying so.
 """
 
 from __future__ import annotations
@@ -13,11 +22,45 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pytest
 
+from tests import selection
+from tests.selection import BACKENDS, DEVICE  # noqa: F401 (BACKENDS: test modules parametrise over it)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): the test needs these backends (in a subprocess, say); "
+                                       "skipped when COURSE_BACKENDS leaves one out")
+    selection.configure()
+
+
+def pytest_report_header(config):
+    return selection.header()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    selection.skip_unless_backends(item)
+    try:
+        return (yield)
+    except ImportError as exc:  # a fixture imported a left-out backend
+        selection.skip_if_left_out(exc)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    try:
+        return (yield)
+    except ImportError as exc:  # the test imported a left-out backend
+        selection.skip_if_left_out(exc)
+        raise
+
 
 class Backend:
     """A thin adapter: ``name``, ``cl`` (the course_lib backend), tensor helpers."""
 
     def __init__(self, name: str):
+        if name in selection.LEFT_OUT:
+            pytest.skip(selection.LEFT_OUT[name])
         self.name = name
         if name == "tf":
             import keras
@@ -35,13 +78,13 @@ class Backend:
     # -- tensors -------------------------------------------------------------------
     def float(self, x):
         x = np.asarray(x, dtype=np.float32)
-        return self.fw.constant(x) if self.name == "tf" else self.fw.tensor(x)
+        return self.fw.constant(x) if self.name == "tf" else self.fw.tensor(x, device=DEVICE)
 
     def int(self, x):
         x = np.asarray(x)
         if self.name == "tf":
             return self.fw.constant(x.astype(np.int32))
-        return self.fw.tensor(x.astype(np.int64))
+        return self.fw.tensor(x.astype(np.int64), device=DEVICE)
 
     def np(self, x):
         return self.cl.to_numpy(x)
@@ -57,9 +100,6 @@ class Backend:
 
     def __repr__(self):
         return self.name
-
-
-BACKENDS = ("tf", "torch")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -40,7 +40,7 @@ def build_stock(cell, input_size: int, device=None) -> None:
                 f"got depth {int(input_size)}"
             )
         if not c.built:
-            if c._factory["device"] is None:
+            if device is not None:  # as the first call would: on the device of the inputs
                 c._factory["device"] = device
             c.build(input_size)
         input_size = c.units

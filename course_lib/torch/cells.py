@@ -109,9 +109,8 @@ class RNNCell(nn.Module):
 
     def _check_call(self, inputs, state):
         check_rank(inputs, 2, "inputs", "[batch, depth]")
-        if not self.built:
-            if self._factory["device"] is None:  # built lazily: on the device of the inputs
-                self._factory["device"] = inputs.device
+        if not self.built:  # built lazily: on the device of the inputs (also after a `.to(device)`)
+            self._factory["device"] = inputs.device
             self.build(inputs.shape[-1])
         elif inputs.shape[-1] != self.input_size:
             raise ValueError(

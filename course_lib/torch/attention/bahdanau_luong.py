@@ -13,7 +13,7 @@ from torch import nn
 
 from course_lib.common.args import check_positive_int
 from course_lib.common.checks import describe
-from course_lib.torch.attention.base import (AttentionMechanism, _additive_score, 
+from course_lib.torch.attention.base import (AttentionMechanism, _additive_score, _device_for,
                                              _initializer, _multiplicative_score)
 
 
@@ -55,15 +55,16 @@ class BahdanauAttention(_Additive):
       probability_fn: `'softmax'`, `'hardmax'` or a callable `score [B, T] -> [B, T]`.
       kernel_initializer: initialiser of `attention_v` (`'glorot_uniform'`, `'zeros'`, `'ones'`
         or a function filling a tensor in place).
-      dtype, device, name: of the parameters; a name for messages.
+      dtype, device, name: of the parameters (device default: the memory's, when given); a name
+        for messages.
       memory_size, query_size: (PyTorch only) D and the query depth, to build the layers now.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, normalize=False,
                  probability_fn="softmax", kernel_initializer="glorot_uniform", dtype=None,
                  name="BahdanauAttention", *, device=None, memory_size=None, query_size=None):
-        super().__init__(units, normalize, probability_fn, kernel_initializer, dtype, device, name,
-                         memory_size, query_size)
+        super().__init__(units, normalize, probability_fn, kernel_initializer, dtype, _device_for(device, memory),
+                         name, memory_size, query_size)
         self._maybe_setup(memory, memory_sequence_length)
 
 
@@ -85,7 +86,7 @@ class LuongAttention(AttentionMechanism):
                  probability_fn="softmax", dtype=None, name="LuongAttention", *, device=None,
                  memory_size=None):
         check_positive_int(units, "units")
-        super().__init__(probability_fn=probability_fn, dtype=dtype, name=name, device=device,
+        super().__init__(probability_fn=probability_fn, dtype=dtype, name=name, device=_device_for(device, memory),
                          memory_units=units, memory_size=memory_size)
         self.units = units
         self.scale = scale

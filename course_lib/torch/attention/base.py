@@ -34,6 +34,14 @@ def _initializer(kernel_initializer):
     return _INITIALIZERS[kernel_initializer]
 
 
+def _device_for(device, memory):
+    """Where the weights made at construction go: `device`, else the memory's device when a memory
+    tensor is given (so a mechanism built on a CUDA memory has CUDA weights), else the default."""
+    if device is None and isinstance(memory, torch.Tensor):
+        return memory.device
+    return device
+
+
 class AttentionMechanism(MechanismLogic, nn.Module):
     """Base of the mechanisms: sets up the memory, masks scores, and calls `_score`.
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.torch.attention.base import _additive_score
+from course_lib.torch.attention.base import _additive_score, _device_for
 from course_lib.torch.attention.bahdanau_luong import _Additive
 from course_lib.torch.attention.ops import _dense, _glorot_uniform_
 
@@ -50,8 +50,8 @@ class LocationSensitiveAttention(_Additive):
                            ("attention_kernel_size", attention_kernel_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"`{arg}` must be a positive int, got {value!r}")
-        super().__init__(units, normalize, probability_fn, kernel_initializer, dtype, device, name,
-                         memory_size, query_size)
+        super().__init__(units, normalize, probability_fn, kernel_initializer, dtype, _device_for(device, memory),
+                         name, memory_size, query_size)
         self.attention_filters = attention_filters
         self.attention_kernel_size = attention_kernel_size
         self.location_conv = nn.Conv1d(2, attention_filters, attention_kernel_size, bias=False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from course_lib.torch.attention.base import _device_for
 from course_lib.torch.attention.bahdanau_luong import LuongAttention, _Additive
 from course_lib.torch.attention.ops import MONOTONIC_MODES, monotonic_probability_fn
 
@@ -65,8 +66,8 @@ class BahdanauMonotonicAttention(_Monotonic, _Additive):
                  sigmoid_noise=0.0, sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel",
                  kernel_initializer="glorot_uniform", dtype=None, name="BahdanauMonotonicAttention", *,
                  device=None, memory_size=None, query_size=None):
-        _Additive.__init__(self, units, normalize, "softmax", kernel_initializer, dtype, device, name,
-                           memory_size, query_size)
+        _Additive.__init__(self, units, normalize, "softmax", kernel_initializer, dtype, _device_for(device, memory),
+                           name, memory_size, query_size)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
 
@@ -84,8 +85,8 @@ class LuongMonotonicAttention(_Monotonic, LuongAttention):
     def __init__(self, units, memory=None, memory_sequence_length=None, scale=False, sigmoid_noise=0.0,
                  sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel", dtype=None,
                  name="LuongMonotonicAttention", *, device=None, memory_size=None):
-        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name, device=device,
-                                memory_size=memory_size)
+        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name,
+                                device=_device_for(device, memory), memory_size=memory_size)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
 
