@@ -1,5 +1,5 @@
 """Chapter 3's checkers reject wrong cells and wrappers with a message that says what is wrong:
-the cell protocol, the weights' shapes, the GRU formula.
+the cell protocol, the weights' shapes, the running sum's slips, the projection's, the GRU formula.
 
 Wrong answers are the solutions with one method replaced (``step`` becomes ``call`` or ``forward``)."""
 
@@ -29,7 +29,24 @@ def test_running_sum_cell_rejects_a_wrong_protocol_and_wrong_sums(backend):
     no_size = _subclass(backend, Right, state_size=property(lambda self: 1))
     echo = _subclass(backend, Right, step=lambda self, inputs, state: (inputs, state + inputs))
     rejects(ex.check_running_sum_cell(no_size), "structure", "`state_size` must be 4", "got 1")
-    rejects(ex.check_running_sum_cell(echo), "value", "`outputs` at row 0, step 1", "inside row 0's length")
+    rejects(ex.check_running_sum_cell(echo), "value", "`outputs`", "that step's input, not the sum so far")
+
+
+def test_running_sum_cell_names_the_usual_slips(backend):
+    """Returning the old sum, keeping only the input as the state, a one-number initial state (section 2's)."""
+    ex, Right = chapter(backend), solution(backend, "check_running_sum_cell")
+    late = _subclass(backend, Right, step=lambda self, inputs, state: (state, state + inputs))
+    only_input = _subclass(backend, Right, step=lambda self, inputs, state: (state + inputs, inputs))
+    if backend.name == "tf":
+        def one_number(self, batch_size=None, dtype=None, **kwargs):
+            return backend.fw.zeros([batch_size, 1], dtype or backend.fw.float32)
+    else:
+        def one_number(self, batch_size=None, dtype=None, device=None):
+            return backend.fw.zeros(batch_size, 1, dtype=dtype, device=device)
+    small_state = _subclass(backend, Right, get_initial_state=one_number)
+    rejects(ex.check_running_sum_cell(late), "value", "the sum *before* this step's input", "one step late")
+    rejects(ex.check_running_sum_cell(only_input), "value", "your new state is the step's input, not the sum")
+    rejects(ex.check_running_sum_cell(small_state), "shape", "`initial state` must have shape [3, 4]", "got [3, 1]")
 
 
 @pytest.mark.filterwarnings("ignore:`build\\(\\)` was called on layer")  # Keras, on the wrong answer's unused Dense
@@ -39,7 +56,27 @@ def test_input_projection_wrapper_rejects_a_missing_projection(backend):
     sized = _subclass(backend, Right, output_size=property(lambda self: 3))
     rejects(ex.check_input_projection_wrapper(sized), "structure", "`output_size` must be 6")
     result = ex.check_input_projection_wrapper(skip)
-    rejects(result, "structure", "weights:", "`cell/kernel` is [4, 18], expected [3, 18]")
+    rejects(result, "structure", "weights:", "`cell/kernel` is [4, 18], expected [3, 18]",
+            "never passes them through the projection")
+
+
+def test_input_projection_wrapper_names_an_activation_and_a_projected_output(backend):
+    ex, Right = chapter(backend), solution(backend, "check_input_projection_wrapper")
+    fw = backend.fw
+    with_tanh = _subclass(backend, Right, step=lambda self, inputs, state: self.cell(fw.tanh(self.projection(inputs)),
+                                                                                     state))
+    relu = (lambda v: fw.nn.relu(v)) if backend.name == "tf" else fw.relu
+    with_relu = _subclass(backend, Right, step=lambda self, inputs, state: self.cell(relu(self.projection(inputs)),
+                                                                                     state))
+
+    def project_output(self, inputs, state):
+        output, new_state = self.cell(inputs, state)
+        return self.projection(output), new_state
+
+    rejects(ex.check_input_projection_wrapper(with_tanh), "value", "activation (tanh)", "no activation")
+    rejects(ex.check_input_projection_wrapper(with_relu), "value", "activation (relu)")
+    rejects(ex.check_input_projection_wrapper(_subclass(backend, Right, step=project_output)), "shape",
+            "you projected the cell's output", "projects the *inputs*")
 
 
 def _gru_step(bk, variant):
@@ -53,6 +90,8 @@ def _gru_step(bk, variant):
         hu = state @ self.recurrent_kernel + self.bias[1]
         z = fw.sigmoid(xw[:, :H] + hu[:, :H])
         r = fw.sigmoid(xw[:, H:2 * H] + hu[:, H:2 * H])
+        if variant == "order_rzh":  # PyTorch's nn.GRU reads its blocks as r, z, n
+            z, r = r, z
         if variant == "reset_before":
             h_tilde = fw.tanh(xw[:, 2 * H:] + (r * state) @ self.recurrent_kernel[:, 2 * H:] + self.bias[1][2 * H:])
         else:
@@ -65,6 +104,7 @@ def _gru_step(bk, variant):
 @pytest.mark.parametrize("variant,words", [
     ("swapped", ["step 0: your h' = (1 − z) ⊙ h + z ⊙ ĥ", "keep the old state where z is 1"]),
     ("reset_before", ["step 0: you reset before the matrix product", "reset_after"]),
+    ("order_rzh", ["step 0: you read the gate blocks in the order r, z, h", "z comes first"]),
 ])
 def test_gru_cell_names_the_formula_slip(backend, variant, words):
     Right = solution(backend, "check_gru_cell")

@@ -24,6 +24,10 @@ HINTS = {
     "check_gru_cell": "create kernel, recurrent_kernel and bias on the first call, then apply the GRU formula",
 }
 
+#: activations a learner may put on the input projection by mistake, ``{name: NumPy function}``
+PROJECTION_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda v: np.maximum(v, 0.0),
+                          "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v))}
+
 #: (batch, time, depth, sequence_length) for the cell checkers
 CELL_CASES = [(3, 5, 4, [5, 2, 0]), (2, 3, 2, [3, 3])]
 
@@ -37,8 +41,33 @@ def running_sum(inputs: np.ndarray, lengths) -> tuple:
     return sums * mask, sums[:, -1]
 
 
+def running_sum_variants(inputs: np.ndarray, lengths) -> dict:
+    """The outputs ``[B, T, D]`` of the usual wrong running sums, ``{name: outputs}`` (0 past each
+    row's length, as ``dynamic_rnn`` writes them), so that a checker can say which one it got."""
+    T = inputs.shape[1]
+    mask = (np.arange(T)[None, :] < np.asarray(lengths)[:, None])[..., None]  # (B, T, 1)
+    x = inputs * mask
+    sums = np.cumsum(x, axis=1)
+    previous = np.concatenate([np.zeros_like(x[:, :1]), x[:, :-1]], axis=1)  # x at step t - 1
+    return {"echo": x,                           # output = the step's input
+            "one step late": (sums - x) * mask,  # output = the sum before this step's input
+            "state is the input": (x + previous) * mask}  # new state = inputs, so output = x[t - 1] + x[t]
+
+
+#: what each wrong running sum does, and how to fix it
+RUNNING_SUM_SLIPS = {
+    "echo": ("your output at each step is that step's input, not the sum so far",
+             "new = state + inputs; return new, new (the sum is both the output and the new state)"),
+    "one step late": ("your output is the sum *before* this step's input (the old state): one step late",
+                      "return the new sum, new = state + inputs, as the output, not the state you were given"),
+    "state is the input": ("your new state is the step's input, not the sum: each output adds only the "
+                           "previous input to this one",
+                           "the new state must be the new sum: return new, new with new = state + inputs"),
+}
+
+
 def gru_step_variants(x: np.ndarray, h: np.ndarray, weights: dict) -> dict:
-    """One GRU step in NumPy: the right one (Keras ``reset_after=True``) and two classic slips,
+    """One GRU step in NumPy: the right one (Keras ``reset_after=True``) and three classic slips,
     ``{name: h'}``, so that a checker can say which formula a learner wrote."""
     W, U, b = weights["kernel"], weights["recurrent_kernel"], weights["bias"]
     sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
@@ -49,7 +78,9 @@ def gru_step_variants(x: np.ndarray, h: np.ndarray, weights: dict) -> dict:
     swapped = (1 - z) * h + z * np.tanh(xh + r * hh)
     U_h = U[:, 2 * U.shape[0]:]
     reset_before = z * h + (1 - z) * np.tanh(xh + (r * h) @ U_h + b[1][2 * U.shape[0]:])
-    return {"right": right, "swapped": swapped, "reset_before": reset_before}
+    z_rz, r_rz = r, z  # the blocks read as r, z, h (PyTorch's nn.GRU order)
+    order_rzh = z_rz * h + (1 - z_rz) * np.tanh(xh + r_rz * hh)
+    return {"right": right, "swapped": swapped, "reset_before": reset_before, "order_rzh": order_rzh}
 
 
 def _expect_attr(cell, attr, want, why):
@@ -92,6 +123,16 @@ def _expect_like_reference(bk, ref, ref_inputs, cell, inputs, lengths, what: str
     expect_final_state(bk, got_state, want_state, lengths, hint)
 
 
+def _expect_running_sum(got, want, variants: dict, lengths, hint: str) -> None:
+    """The learner's outputs against the running sum, naming the usual slips."""
+    if got.shape == want.shape and not np.allclose(got, want, atol=1e-5):
+        for name, wrong in variants.items():
+            if np.allclose(got, wrong, atol=1e-5):
+                problem, fix = RUNNING_SUM_SLIPS[name]
+                raise Mismatch("value", f"`outputs`: {problem}", fix)
+    expect_close("outputs", got, want, ("row", "step", "unit"), hint=hint, explain=explain_padding(lengths))
+
+
 def check_running_sum_cell(bk, RunningSumCell) -> CheckResult:
     """Exercise: ``RunningSumCell(depth)``: output and state are the sum of the inputs so far."""
     hint = f"in {bk.method}: new = state + inputs; return new, new"
@@ -106,8 +147,7 @@ def check_running_sum_cell(bk, RunningSumCell) -> CheckResult:
             out, state = call(bk.cl.dynamic_rnn, cell, bk.float32(x), sequence_length=bk.ids(lengths),
                               what="cl.dynamic_rnn(your cell, inputs, sequence_length)", hint=hint)
             want_out, want_state = running_sum(x, lengths)
-            expect_close("outputs", bk.array(out), want_out, ("row", "step", "unit"), hint=hint,
-                         explain=explain_padding(lengths))
+            _expect_running_sum(bk.array(out), want_out, running_sum_variants(x, lengths), lengths, hint)
             expect_final_state(bk, state, want_state, lengths, hint)
         return "sums its inputs step by step, with the protocol dynamic_rnn needs (lengths 0 to 5)"
     return run_check("check_running_sum_cell", body, HINTS["check_running_sum_cell"])
@@ -129,17 +169,41 @@ def check_input_projection_wrapper(bk, InputProjectionWrapper) -> CheckResult:
         x = inputs_for(40, (B, T, D))
         out = call(wrapper, bk.float32(x[:, 0]), state, what=f"wrapper(inputs {[B, D]}, state)", hint=hint)
         out, _ = expect_pair(out, "the wrapper", "(output, new_state)")
+        if list(np.shape(bk.array(out))) == [B, P]:
+            raise Mismatch("shape", f"the wrapper's `output` has {P} units, the projection's num_proj: you "
+                           "projected the cell's output; an input projection projects the *inputs* and returns "
+                           "the cell's output unchanged", hint)
         expect_shape("output", bk.array(out), [B, H], "batch, units", hint=hint)
         shapes = {f"cell/{k}": s for k, s in cell_weight_shapes("GRUCell", P, H).items()}
         shapes.update({"projection/kernel": (D, P), "projection/bias": (P,)})
-        _expect_weights(bk, wrapper, shapes, hint)
+        try:
+            _expect_weights(bk, wrapper, shapes, hint)
+        except Mismatch as m:
+            built_for = bk.weight_shapes(wrapper).get("cell/kernel")
+            if isinstance(built_for, list) and built_for[:1] == [D]:
+                m.problem += (f" — the wrapped cell was built for the raw inputs ({D} numbers): your wrapper never "
+                              "passes them through the projection")
+            raise
         weights = rng_weights(shapes, seed=41)
         cl.import_weights(wrapper, weights)
         ref_cell = cl.GRUCell(H)
         cl.import_weights(ref_cell, {k[5:]: v for k, v in weights.items() if k.startswith("cell/")})
-        projected = bk.float32(x @ weights["projection/kernel"] + weights["projection/bias"])
-        _expect_like_reference(bk, ref_cell, projected, wrapper, bk.float32(x), lengths,
-                               "cl.dynamic_rnn(wrapper, inputs, sequence_length)", hint)
+        projected = x @ weights["projection/kernel"] + weights["projection/bias"]  # (B, T, P)
+        L = bk.ids(lengths)
+        with bk.no_grad():
+            got_out, got_state = call(bk.cl.dynamic_rnn, wrapper, bk.float32(x), sequence_length=L,
+                                      what="cl.dynamic_rnn(wrapper, inputs, sequence_length)", hint=hint)
+            want_out, want_state = bk.cl.dynamic_rnn(ref_cell, bk.float32(projected), sequence_length=L)
+            got_out = bk.array(got_out)
+            if got_out.shape == bk.array(want_out).shape and not np.allclose(got_out, bk.array(want_out), atol=1e-5):
+                for name, fn in PROJECTION_ACTIVATIONS.items():
+                    wrong, _ = bk.cl.dynamic_rnn(ref_cell, bk.float32(fn(projected)), sequence_length=L)
+                    if np.allclose(got_out, bk.array(wrong), atol=1e-5):
+                        raise Mismatch("value", f"your projection applies an activation ({name}); the input "
+                                       "projection is linear: inputs @ kernel + bias, no activation", hint)
+        expect_close("outputs", got_out, bk.array(want_out), ("row", "step", "unit"), hint=hint,
+                     explain=explain_padding(lengths))
+        expect_final_state(bk, got_state, want_state, lengths, hint)
         return "projects the inputs, runs the wrapped cell, and keeps its state and sizes"
     return run_check("check_input_projection_wrapper", body, HINTS["check_input_projection_wrapper"])
 
@@ -154,6 +218,10 @@ def _expect_gru_step(got_h, variants, formula):
     if np.allclose(got_h, variants["reset_before"], atol=1e-5):
         raise Mismatch("value", "step 0: you reset before the matrix product, (r ⊙ h) Uh",
                        "reset_after: multiply r with (h Uh + ch), after the product")
+    if np.allclose(got_h, variants["order_rzh"], atol=1e-5):
+        raise Mismatch("value", "step 0: you read the gate blocks in the order r, z, h (PyTorch's nn.GRU order)",
+                       "here (as in Keras and cl.GRUCell) the kernel's three blocks along the last axis are "
+                       "z, r, h: z comes first")
     expect_close("output at step 0", got_h, variants["right"], ("row", "unit"), hint=formula)
 
 

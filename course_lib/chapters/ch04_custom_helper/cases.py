@@ -80,16 +80,18 @@ FRAME_SILENCE = 0.1
 
 
 def frame_outputs(r: int, depth: int) -> np.ndarray:
-    """Step outputs ``[4, r * depth]`` that tell the usual mistakes apart: row 0 loud everywhere,
-    row 1 loud except its last frame, row 2 silent, row 3 silent except its last frame."""
+    """Step outputs ``[6, r * depth]`` that tell the usual mistakes apart (row by row: ``FRAME_ROW_STORY``)."""
     rng = np.random.default_rng(100 * r + depth)
-    loud = rng.uniform(0.3, 0.9, (4, r, depth)) * rng.choice([-1, 1], (4, r, depth))
-    quiet = rng.uniform(-0.05, 0.05, (4, r, depth))
+    loud = rng.uniform(0.3, 0.9, (6, r, depth)) * rng.choice([-1, 1], (6, r, depth))
+    quiet = rng.uniform(-0.05, 0.05, (6, r, depth))
     frames = loud.copy()
     frames[1, -1] = quiet[1, -1]
     frames[2] = quiet[2]
     frames[3, :-1] = quiet[3, :-1]
-    return frames.reshape(4, r * depth).astype(np.float32)
+    frames[4] = quiet[4] / 5  # nearly silent: one number just above the threshold, the rest tiny
+    frames[4, 0, 0] = FRAME_SILENCE * 1.5
+    frames[5] = -np.abs(loud[5])  # loud, every number negative
+    return frames.reshape(6, r * depth).astype(np.float32)
 
 
 def frame_finished(outputs: np.ndarray, silence: float = FRAME_SILENCE) -> np.ndarray:
@@ -97,12 +99,55 @@ def frame_finished(outputs: np.ndarray, silence: float = FRAME_SILENCE) -> np.nd
     return np.abs(outputs).max(axis=-1) < silence
 
 
+def frame_row_story(row: int, r: int) -> str:
+    """What row ``row`` of ``frame_outputs(r, ...)`` holds, and whether its step is silent."""
+    if r == 1 and row == 1:
+        return "row 1 is quiet in every number (with r = 1 its one frame is the quiet last one): it has finished"
+    if r == 1 and row == 3:
+        return "row 3 is loud (with r = 1 its one frame is the loud last one): it goes on"
+    return FRAME_ROW_STORY[row]
+
+
 FRAME_ROW_STORY = {
     0: "row 0 is loud in every frame: it goes on",
     1: "row 1's last frame is quiet but its other frames are loud: the step is not silent, so it goes on "
        "(look at every number of the step, not only the last frame)",
-    2: "row 2 is quiet in every frame: a silent step, so it has finished",
+    2: "row 2 is quiet in every frame (small numbers, not exact zeros): a silent step, so it has finished",
     3: "row 3 is quiet except its last frame: the step is not silent, so it goes on",
+    4: f"row 4 is quiet except one number, {FRAME_SILENCE * 1.5:.2f}: that number is not below the threshold, "
+       "so the step is not silent and it goes on",
+    5: "row 5 is loud, every number negative (between -0.9 and -0.3): not silent, so it goes on",
+}
+
+
+def frame_end_variants(outputs: np.ndarray, r: int, depth: int, silence: float = FRAME_SILENCE) -> dict:
+    """The finished flags ``[B]`` of the usual wrong ``end_fn``s, ``{name: flags}``."""
+    frames = outputs.reshape(len(outputs), r, depth)
+    return {
+        "mean": np.abs(outputs).mean(axis=-1) < silence,
+        "no abs": outputs.max(axis=-1) < silence,
+        "exact zero": np.all(outputs == 0, axis=-1),
+        "any": np.abs(outputs).min(axis=-1) < silence,
+        "last frame": np.abs(frames[:, -1]).max(axis=-1) < silence,
+        "first frame": np.abs(frames[:, 0]).max(axis=-1) < silence,
+    }
+
+
+#: the row of ``frame_outputs`` built to show each wrong end_fn
+FRAME_END_TELLTALE_ROW = {"mean": 4, "no abs": 5, "exact zero": 2, "any": 1, "last frame": 1, "first frame": 3}
+
+#: what each wrong end_fn does, and how to fix it
+FRAME_END_SLIPS = {
+    "mean": "your end_fn averages |x|: one loud number hides among quiet ones. Every number must be quiet: "
+            "the max of |x| over the step < silence",
+    "no abs": "your end_fn compares x, not |x|, with silence: a loud negative step looks silent. Take the "
+              "absolute value first: max |x| < silence",
+    "exact zero": "your end_fn asks for exact zeros (TF1's TacoTestHelper did): a model's silence is small "
+                  "numbers, not zeros. Compare max |x| with silence",
+    "any": "your end_fn finishes a row when *any* number is quiet; it must be every number: max |x| < silence, "
+           "not min",
+    "last frame": "your end_fn looks at the last frame only; the step is silent when all of its r frames are",
+    "first frame": "your end_fn looks at the first frame only; the step is silent when all of its r frames are",
 }
 
 
@@ -114,6 +159,9 @@ def frame_next_inputs_mistake(got: np.ndarray, outputs: np.ndarray, depth: int) 
         return "you fed back the first frame; Tacotron feeds back the last one: outputs[:, -depth:]"
     if got.shape == outputs.shape:
         return "you fed back the whole step [B, r * depth]; the next input is one frame [B, depth]"
+    if depth > 1 and got.shape == outputs[:, -1:].shape and np.allclose(got, outputs[:, -1:]):
+        return (f"you fed back the last number [B, 1] (section 5's frames had one number); a frame here has "
+                f"depth = {depth} numbers: outputs[:, -depth:]")
     return None
 
 
@@ -150,24 +198,74 @@ def check_top_k_draws(ids: np.ndarray, k: int) -> str:
     for r, (drawn, p) in enumerate(zip(rows, want)):
         order = list(np.argsort(-TOP_K_LOGITS[r], kind="stable"))
         outside = [int(i) for i in drawn if i < 0 or i >= len(p) or p[int(i)] == 0]
+        positions = top_k_positions_mistake(drawn, TOP_K_LOGITS[r], k)
+        if outside and positions:
+            raise Mismatch("value", f"with k = {k}, a row with logits {_logits_text(TOP_K_LOGITS[r])} drew token "
+                           f"{outside[0]}, outside the {k} likeliest: {positions}",
+                           "map each choice back to its token id: gather the top-k ids at the drawn positions")
         if outside:
             bad = outside[0]
             rank = order.index(bad) + 1 if 0 <= bad < len(p) else None
             what = f"the {rank}{_ordinal(rank)} likeliest" if rank else "not a token id"
-            raise Mismatch("value", f"with k = {k}, a row with logits {TOP_K_LOGITS[r].tolist()} drew token {bad}, "
+            raise Mismatch("value", f"with k = {k}, a row with logits {_logits_text(TOP_K_LOGITS[r])} drew token {bad}, "
                            f"{what}; only the {k} likeliest may be drawn",
                            "take the k largest logits (top_k) and draw among those only")
         freq = np.bincount(drawn.astype(np.int64), minlength=len(p)) / len(drawn)
         worst = int(np.argmax(np.abs(freq - p)))
         if abs(freq[worst] - p[worst]) > TOP_K_TOLERANCE:
-            uniform = np.where(p > 0, 1.0 / k, 0.0)
-            if np.abs(freq - uniform).max() < TOP_K_TOLERANCE:
-                why = "you drew the k tokens uniformly; weight them by their softmax probabilities"
-            else:
-                why = "draw with probabilities softmax(the k largest logits), renormalised over those k"
+            why = "draw with probabilities softmax(the k largest logits), renormalised over those k"
+            for name, wrong in top_k_wrong_probabilities(TOP_K_LOGITS[r], k).items():
+                if np.abs(freq - wrong).max() < TOP_K_TOLERANCE:
+                    why = TOP_K_SLIPS[name]
+                    break
             raise Mismatch("value", f"with k = {k}, token {worst} was drawn {freq[worst]:.3f} of the time for logits "
-                           f"{TOP_K_LOGITS[r].tolist()}; expected {p[worst]:.3f} (± {TOP_K_TOLERANCE})", why)
+                           f"{_logits_text(TOP_K_LOGITS[r])}; expected {p[worst]:.3f} (± {TOP_K_TOLERANCE})", why)
     return ""
+
+
+def top_k_wrong_probabilities(logits: np.ndarray, k: int) -> dict:
+    """``{name: [V] probabilities}`` of the usual wrong top-k draws for one row of logits."""
+    logits = np.asarray(logits, np.float64)
+    top = np.argsort(-logits, kind="stable")[:k]
+    right = top_k_probabilities(logits[None], k)[0]
+
+    def on_top(weights):
+        out = np.zeros_like(logits)
+        out[top] = weights / weights.sum()
+        return out
+
+    return {
+        "greedy": on_top(np.eye(k)[0]),
+        "uniform": on_top(np.ones(k)),
+        "softmax of probabilities": on_top(np.exp(right[top])),  # logits-taking draw given probabilities
+        "proportional to logits": on_top(np.maximum(logits[top], 0.0)),  # probability-taking draw given logits
+    }
+
+
+#: what each wrong top-k draw did, and how to fix it
+TOP_K_SLIPS = {
+    "greedy": "every draw is the likeliest token: that is greedy decoding. Draw at random among the k best, "
+              "with probabilities softmax(their logits)",
+    "uniform": "you drew the k tokens uniformly; weight them by their softmax probabilities",
+    "softmax of probabilities": "the draws are too flat, as from softmax(softmax(logits)): you gave probabilities "
+                                "to a draw that takes logits and applies the softmax itself. Give it the k logits",
+    "proportional to logits": "the draws are proportional to the logits themselves: you gave logits to a draw that "
+                              "takes probabilities (weights). Give it softmax(the k logits)",
+}
+
+
+def top_k_positions_mistake(drawn: np.ndarray, logits: np.ndarray, k: int) -> Optional[str]:
+    """The usual slip of returning the position among the k best (0..k-1) instead of the token id, or None."""
+    top = np.argsort(-np.asarray(logits), kind="stable")[:k]
+    if set(top.tolist()) == set(range(k)) or not np.all((drawn >= 0) & (drawn < k)):
+        return None
+    return (f"every id drawn is below k = {k}: you returned the position among the k best (0 to k - 1), not the "
+            f"token id it stands for (here the k best are tokens {sorted(top.tolist())})")
+
+
+def _logits_text(row: np.ndarray) -> str:
+    """A row of logits as a message writes it: ``[2, 1.5, 0.2]`` (not float32's 0.20000000298023224)."""
+    return "[" + ", ".join(f"{float(v):g}" for v in row) + "]"
 
 
 def _ordinal(n) -> str:

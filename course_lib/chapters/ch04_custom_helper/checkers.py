@@ -36,6 +36,19 @@ def _expect_a(kind_of, what: str, got, hint: str = "") -> None:
         raise Mismatch("structure", f"{what}, got {type(got).__name__}", hint)
 
 
+def _expect_lengths(got: np.ndarray, want: np.ndarray, lengths) -> None:
+    """Decoded lengths against the rows' sequence lengths, naming an off-by-one finish."""
+    expect_shape("lengths", got, list(want.shape), "batch", hint="dynamic_decode returns one length per row")
+    bad = np.flatnonzero(got != want)
+    if bad.size:
+        row = int(bad[0])
+        off = int(got[row]) - int(want[row])
+        when = "one step too many" if off == 1 else "one step too few" if off == -1 else f"{off:+d} steps"
+        raise Mismatch("value", f"row {row} decoded {int(got[row])} steps, its sequence_length is {int(lengths[row])}: "
+                       f"{when}", "next_inputs(time, ...) runs after step `time`: a row has finished when "
+                       "time + 1 >= its sequence_length")
+
+
 def check_feed_mask_sampler(bk, FeedMaskSampler) -> CheckResult:
     """Exercise: ``FeedMaskSampler(feed_sample [B, T])``, a ``cl.Sampler`` whose
     ``initialize(inputs [B, T, E], sequence_length [B], embedding [V, E])``."""
@@ -62,6 +75,7 @@ def check_feed_mask_sampler(bk, FeedMaskSampler) -> CheckResult:
             got_out, _, got_len = got
             want_out, _, want_len = want
             hint = HINTS["check_feed_mask_sampler"]
+            _expect_lengths(bk.array(got_len), bk.array(want_len), lengths)
             got_logits = bk.array(got_out.rnn_output)
             if name == "random":  # the usual slip: feed_sample[:, time] for the input of step time + 1
                 off_by_one = bk.array(decode(bk.FeedMaskReference(cases.one_step_late(mask)))[0].rnn_output)
@@ -70,12 +84,15 @@ def check_feed_mask_sampler(bk, FeedMaskSampler) -> CheckResult:
                                    "feed_sample[:, time] for the input of step time + 1",
                                    "in next_inputs(time, ...), the input you return is for step time + 1: use "
                                    "feed_sample[:, time + 1]")
+                inverted = bk.array(decode(bk.FeedMaskReference(~mask))[0].rnn_output)
+                if got_logits.shape == inverted.shape and np.allclose(got_logits, inverted, atol=1e-5):
+                    raise Mismatch("value", "your sampler feeds the model's pick where feed_sample is False and the "
+                                   "ground truth where it is True: the other way round",
+                                   "feed_sample[b, t] True means: step t reads the embedding of the previous pick")
             expect_close("rnn_output", got_logits, bk.array(want_out.rnn_output), ("row", "step", "logit"),
                          hint=hint, explain=cases.explain_feed(mask, lengths))
             expect_close("sample_id", bk.array(got_out.sample_id), bk.array(want_out.sample_id), ("row", "step"),
                          hint="sample returns the argmax of the outputs, [B] int ids")
-            expect_close("lengths", bk.array(got_len), bk.array(want_len), ("row",),
-                         hint="a row finishes when time + 1 >= its sequence_length")
         return (f"matches the reference on {len(masks)} coin patterns (random, teacher forcing, free running), "
                 f"lengths {[int(n) for n in lengths]}")
     return run_check("check_feed_mask_sampler", body, HINTS["check_feed_mask_sampler"])
@@ -83,21 +100,39 @@ def check_feed_mask_sampler(bk, FeedMaskSampler) -> CheckResult:
 
 def _expect_frame_declarations(bk, sampler, r: int, depth: int) -> None:
     _expect_a(bk.cl.InferenceSampler, "make_frame_sampler must return a cl.InferenceSampler", sampler)
-    if list(sampler.sample_ids_shape) != [r * depth]:
+    shape = list(sampler.sample_ids_shape)
+    if shape != [r * depth]:
+        why = "sample_shape describes one row's sample: [r * depth]"
+        if shape == []:
+            why = "[] is the shape of one token id per row (greedy's); here a row's sample is a step of frames: [r * depth]"
+        elif shape == [depth]:
+            why = "[depth] is one frame, the next input; the sample is the whole step of r frames: [r * depth]"
+        elif shape == [r, depth]:
+            why = "the step's frames come laid out flat, frame after frame: [r * depth], not [r, depth]"
         raise Mismatch("value", f"with r = {r}, depth = {depth} the sample_shape must be [{r * depth}] (one "
-                       f"step's frames), got {list(sampler.sample_ids_shape)}",
-                       "sample_shape describes one row's sample: [r * depth]")
+                       f"step's frames), got {shape}", why)
     if not bk.is_float_dtype(sampler.sample_ids_dtype):
         raise Mismatch("value", "the sample_dtype must be a float dtype (frames), got "
-                       f"{bk.dtype_name(sampler.sample_ids_dtype)}", f"sample_dtype={bk.FLOAT_DTYPE_NAME}")
+                       f"{bk.dtype_name(sampler.sample_ids_dtype)}: an integer dtype is for token ids",
+                       f"sample_dtype={bk.FLOAT_DTYPE_NAME}")
 
 
-def _expect_finished(got: np.ndarray, want: np.ndarray, r: int, depth: int) -> None:
-    expect_shape("finished", got, [4], "batch", hint="end_fn returns one bool per row [B]")
-    for row in range(4):
-        if bool(got[row]) != bool(want[row]):
-            raise Mismatch("value", f"with r = {r}, depth = {depth}: finished[{row}] should be {bool(want[row])}: "
-                           f"{cases.FRAME_ROW_STORY[row]}", "finished = max |value| over the whole step < silence")
+def _expect_finished(got: np.ndarray, outputs: np.ndarray, r: int, depth: int, silence: float) -> None:
+    want = cases.frame_finished(outputs, silence)
+    expect_shape("finished", got, list(want.shape), "batch", hint="end_fn returns one bool per row [B]")
+    got = got.astype(bool)
+    if np.array_equal(got, want):
+        return
+    wrong_rows = np.flatnonzero(got != want)
+    row, hint = int(wrong_rows[0]), "finished = max |value| over the whole step < silence"
+    for name, flags in cases.frame_end_variants(outputs, r, depth, silence).items():
+        if np.array_equal(got, flags):
+            hint = cases.FRAME_END_SLIPS[name]
+            telltale = cases.FRAME_END_TELLTALE_ROW[name]
+            row = telltale if telltale in wrong_rows else row  # the row built to show this slip
+            break
+    raise Mismatch("value", f"with r = {r}, depth = {depth}: finished[{row}] should be {bool(want[row])}: "
+                   f"{cases.frame_row_story(row, r)}", hint)
 
 
 def check_frame_sampler(bk, make_frame_sampler) -> CheckResult:
@@ -108,13 +143,18 @@ def check_frame_sampler(bk, make_frame_sampler) -> CheckResult:
             sampler = call(make_frame_sampler, r, depth, silence, what=f"make_frame_sampler({r}, {depth}, {silence})")
             _expect_frame_declarations(bk, sampler, r, depth)
             outputs = cases.frame_outputs(r, depth)
-            call(sampler.initialize, bk.float32(np.zeros((4, depth))), what="sampler.initialize(start_inputs)")
+            call(sampler.initialize, bk.float32(np.zeros((len(outputs), depth))),
+                 what="sampler.initialize(start_inputs)")
             ids = call(sampler.sample, 0, bk.float32(outputs), None, what="sampler.sample(...) (your sample_fn)")
+            if np.ndim(bk.array(ids)) == 1:
+                raise Mismatch("shape", f"your sample_fn returns one number per row, shape {list(np.shape(bk.array(ids)))} "
+                               "(an argmax, as for tokens?); the sample of a frame step is the step's output itself, "
+                               f"[B, r * depth] = [{len(outputs)}, {r * depth}]", "sample_fn=lambda outputs: outputs")
             expect_close("sample_ids", bk.array(ids), outputs, ("row", "number"),
                          hint="the sample of a step is its output, unchanged: sample_fn=lambda outputs: outputs")
             finished, next_inputs, _ = call(sampler.next_inputs, 0, bk.float32(outputs), None, ids,
                                             what="sampler.next_inputs(...) (your end_fn and next_inputs_fn)")
-            _expect_finished(bk.array(finished), cases.frame_finished(outputs, silence), r, depth)
+            _expect_finished(bk.array(finished), outputs, r, depth, silence)
             got_next = bk.array(next_inputs)
             mistake = cases.frame_next_inputs_mistake(got_next, outputs, depth)
             if mistake:
