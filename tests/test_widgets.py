@@ -1,11 +1,20 @@
 """The views' logic without a browser: validation, which row is highlighted, which bars are shown,
 top-k order, the beam tree's edges and paths, the monitor, the static forms (PNG + text), and
-the widget wiring (moving a control changes the picture)."""
+the widget wiring (moving a control changes the picture).
+
+Every view's display bundle must hold its widget view: a ``WidgetViewWarning`` (the widget could
+not be built) is an error here. ``tests/test_widgets_ipywidgets7.py`` runs this file again under
+ipywidgets 7.7 (Colab's), with ``COURSE_LIB_IPYWIDGETS_MAJOR=7``.
+"""
 
 import base64
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,13 +24,25 @@ pytest.importorskip("matplotlib")
 
 from course_lib.common.trace import DecodeTrace, gather_tree  # noqa: E402
 from course_lib.common.widgets import (  # noqa: E402
-    AlignmentExplorer, BeamTreeViewer, DecodeStepper, TrainingMonitor, beam_tree, check_alignments, plot_alignments,
-    plot_beam_tree, plot_decode_step, plot_loss_curve, step_view,
+    AlignmentExplorer, BeamTreeViewer, ChatWidget, DecodeStepper, TrainingMonitor, WidgetViewWarning, beam_tree,
+    check_alignments, plot_alignments, plot_beam_tree, plot_decode_step, plot_loss_curve, step_view,
 )
-from course_lib.common.widgets._static import display_token, token_namer  # noqa: E402
+from course_lib.common.widgets._static import WIDGET_VIEW, display_token, token_namer, widget_view_spec  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("error::course_lib.common.widgets.WidgetViewWarning")
+
+ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 EVIL = ["<script>alert(1)</script>", "$x^2$", "<img src=x onerror=alert(1)>"]
+
+
+def expected_ipywidgets_major() -> int:
+    """The ipywidgets major version under test: ``COURSE_LIB_IPYWIDGETS_MAJOR``, else the pinned one."""
+    if os.environ.get("COURSE_LIB_IPYWIDGETS_MAJOR"):
+        return int(os.environ["COURSE_LIB_IPYWIDGETS_MAJOR"])
+    pin = re.search(r"^ipywidgets==(\d+)\.", (ROOT / "requirements.txt").read_text(), re.M)
+    assert pin, "requirements.txt pins no ipywidgets==X.Y.Z"
+    return int(pin[1])
 
 
 def normalized(a):
@@ -44,6 +65,12 @@ def run(code: str) -> str:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout.strip()
+
+
+def test_the_ipywidgets_under_test():
+    import ipywidgets
+
+    assert int(ipywidgets.__version__.split(".")[0]) == expected_ipywidgets_major(), ipywidgets.__file__
 
 
 def test_common_imports_no_framework_and_no_plotting():
@@ -158,8 +185,71 @@ def test_static_forms_are_in_the_display_bundle():
     assert base64.b64decode(bundle["image/png"]).startswith(PNG)
     assert bundle["text/plain"] == ("AlignmentExplorer: example 0/2, step 1 (target black) attends most to "
                                     f"{src[0][int(np.argmax(a[0, 1]))]} ({a[0, 1].max():.2f})")
-    assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]
+    assert bundle[WIDGET_VIEW] == {"version_major": 2, "version_minor": 0, "model_id": explorer.widget.model_id}
     assert repr(explorer) == bundle["text/plain"]
+
+
+class EchoBot:
+    """A stand-in chatbot for ``ChatWidget``: replies with the prompt reversed, attending to the mirror token."""
+
+    methods = ("greedy", "beam")
+
+    def reply(self, prompt, method="greedy"):
+        words = prompt.split()
+        if not words:
+            return SimpleNamespace(prompt=prompt, text="", method=method, message="Say something",
+                                   source_tokens=[], reply_tokens=[], alignments=None)
+        reply_tokens = words[::-1] + ["</s>"]
+        alignments = np.zeros((len(reply_tokens), len(words)))
+        for t in range(len(words)):
+            alignments[t, len(words) - 1 - t] = 1.0
+        alignments[-1] = 1.0 / len(words)
+        return SimpleNamespace(prompt=prompt, text=" ".join(words[::-1]), method=method, message="",
+                               source_tokens=words, reply_tokens=reply_tokens, alignments=alignments)
+
+
+def every_view():
+    """One of each view, with something to show."""
+    monitor = TrainingMonitor(total=3, mode="widget", redraw_every=0.0)
+    for loss in (3.0, 2.0, 1.0):
+        monitor.update(loss)
+    return [AlignmentExplorer(*batch_alignments(), step=1), DecodeStepper(greedy_trace()[0], vocab=VOCAB),
+            BeamTreeViewer(beam_trace(), vocab=VOCAB), monitor, ChatWidget(EchoBot(), ["good morning"])]
+
+
+@pytest.mark.parametrize("index", range(5), ids=["AlignmentExplorer", "DecodeStepper", "BeamTreeViewer",
+                                                "TrainingMonitor", "ChatWidget"])
+def test_every_view_bundle_holds_its_widget_view(index):
+    view = every_view()[index]
+    bundle = view._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png", WIDGET_VIEW}
+    assert bundle[WIDGET_VIEW] == {"version_major": 2, "version_minor": 0, "model_id": view.widget.model_id}
+    assert view.widget._view_name is not None and view.widget.get_view_spec() == bundle[WIDGET_VIEW]
+    assert base64.b64decode(bundle["image/png"]).startswith(PNG) and bundle["text/plain"] == view.summary()
+
+
+@pytest.mark.filterwarnings("default::course_lib.common.widgets.WidgetViewWarning")
+def test_a_widget_that_cannot_be_built_is_reported_and_the_static_forms_stay(monkeypatch):
+    explorer = AlignmentExplorer(*batch_alignments())
+
+    def broken():
+        raise RuntimeError("the slider broke")
+
+    monkeypatch.setattr(explorer, "_build_widget", broken)
+    reason = r"its widget could not be shown \(RuntimeError: the slider broke\)"
+    with pytest.warns(WidgetViewWarning, match=r"AlignmentExplorer: no interactive view, only its picture and text: "
+                                               + reason):
+        bundle = explorer._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png"} and base64.b64decode(bundle["image/png"]).startswith(PNG)
+
+    def genutils_missing():
+        raise ModuleNotFoundError("No module named 'ipython_genutils'", name="ipython_genutils")
+
+    monkeypatch.setattr(explorer, "_build_widget", genutils_missing)
+    with pytest.warns(WidgetViewWarning, match=r"ipython_genutils cannot be imported .*`pip install ipython_genutils`"):
+        assert set(explorer._repr_mimebundle_()) == {"text/plain", "image/png"}
+    with pytest.raises(TypeError, match="must be an ipywidgets widget"):
+        widget_view_spec(object())
 
 
 # -- DecodeStepper ----------------------------------------------------------------------------------------
@@ -330,27 +420,31 @@ def test_executed_notebook_keeps_png_and_text_for_every_view(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     cells = [
-        "import numpy as np\nfrom course_lib.common.widgets import *\nfrom tests.test_widgets import *",
+        "import numpy as np\nfrom course_lib.common.widgets import *\nfrom tests.test_widgets import *\n"
+        "import ipywidgets\nprint(ipywidgets.__version__.split('.')[0])",
         "AlignmentExplorer(*batch_alignments(), step=1)",
         "DecodeStepper(greedy_trace()[0], vocab=VOCAB)",
         "BeamTreeViewer(beam_trace(), vocab=VOCAB)",
+        "ChatWidget(EchoBot(), ['good morning'])",
         "m = TrainingMonitor(total=3)\nfor loss in (3.0, 2.0, 1.0):\n    m.update(loss)\nm.close()",
         "plot_loss_curve([3.0, 2.0, 1.0])",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    import pathlib
-
-    root = str(pathlib.Path(__file__).resolve().parents[1])
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": root}}).execute()
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
     outputs = [cell.outputs for cell in nb.cells]
-    assert not any(o.get("output_type") == "error" for outs in outputs for o in outs)
-    for outs, name in zip(outputs[1:4], ["AlignmentExplorer", "DecodeStepper", "BeamTreeViewer"]):
+    assert not any(o.get("output_type") == "error" or o.get("name") == "stderr" for outs in outputs for o in outs), \
+        "errors or warnings (a WidgetViewWarning: a view without its widget)"
+    assert outputs[0][0]["text"].strip() == str(expected_ipywidgets_major())  # the kernel's ipywidgets
+    names = ["AlignmentExplorer", "DecodeStepper", "BeamTreeViewer", "you: good"]
+    for outs, name in zip(outputs[1:5], names, strict=True):
         (out,) = outs
-        assert {"image/png", "text/plain", "application/vnd.jupyter.widget-view+json"} <= set(out["data"])
+        assert {"image/png", "text/plain", WIDGET_VIEW} <= set(out["data"]) and "model_id" in out["data"][WIDGET_VIEW]
         assert out["data"]["text/plain"].startswith(name)
-    monitor = [o for o in outputs[4] if o.get("output_type") == "display_data"]
+    monitor = [o for o in outputs[5] if o.get("output_type") == "display_data"]
     assert monitor and "TrainingMonitor(training): step 3/3" in monitor[-1]["data"]["text/plain"]
-    assert "image/png" in outputs[5][0]["data"]  # a returned Figure shows as a picture
+    assert WIDGET_VIEW in monitor[-1]["data"]
+    assert "image/png" in outputs[6][0]["data"]  # a returned Figure shows as a picture
     json.dumps(nb)  # what nbformat would save
 
 
@@ -358,11 +452,9 @@ def test_executed_notebook_keeps_png_and_text_for_every_view(tmp_path):
 def test_demo_notebook_runs_in_both_backends(backend_name):
     """The browser test's notebook, executed without a browser: real decodes of each backend
     through ``TraceDecoder`` into every view, each leaving its PNG and text behind."""
-    import pathlib
-
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = ROOT
     nb = nbformat.read(root / "tests" / "browser" / "widgets_demo.ipynb", as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
     first.source = first.source.replace('BACKEND = "torch"', f'BACKEND = "{backend_name}"')
@@ -371,7 +463,9 @@ def test_demo_notebook_runs_in_both_backends(backend_name):
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], "errors or log lines"
-    views = [o["data"]["text/plain"] for o in outputs if "image/png" in o.get("data", {})]
+    shown = [o["data"] for o in outputs if "image/png" in o.get("data", {})]
+    assert all(WIDGET_VIEW in data for data in shown), "a view without its widget"
+    views = [data["text/plain"] for data in shown]
     assert [v.split(":")[0].split("(")[0] for v in views] == [
         "AlignmentExplorer", "DecodeStepper", "BeamTreeViewer", "TrainingMonitor"]
     assert "DecodeStepper: step 0/6, row 0: in <s>" in views[1]

@@ -9,9 +9,11 @@
 Each view is an ipywidgets box where a widget frontend runs (JupyterLab, Colab) and a PNG plus
 a short text everywhere else (nbval, nbconvert, GitHub's preview); the ``plot_*`` functions
 return the matplotlib ``Figure`` alone. No JavaScript beyond ipywidgets' own; tokens are shown
-as text, never interpreted as HTML or mathtext.
+as text, never interpreted as HTML or mathtext. Under ipywidgets 7 (Colab) and 8 alike; a view
+that cannot build its widget says why (``WidgetViewWarning``) and shows the PNG and text.
 """
 
+from course_lib.common.widgets._static import WidgetViewWarning
 from course_lib.common.widgets.alignment import AlignmentExplorer, check_alignments, plot_alignments
 from course_lib.common.widgets.beam_tree import BeamTree, BeamTreeViewer, beam_tree, plot_beam_tree
 from course_lib.common.widgets.chat import ChatWidget, replies_table
@@ -22,5 +24,5 @@ __all__ = [
     "AlignmentExplorer", "check_alignments", "plot_alignments",
     "DecodeStepper", "StepView", "step_view", "plot_decode_step",
     "BeamTreeViewer", "BeamTree", "beam_tree", "plot_beam_tree",
-    "TrainingMonitor", "plot_loss_curve", "ChatWidget", "replies_table",
+    "TrainingMonitor", "plot_loss_curve", "ChatWidget", "replies_table", "WidgetViewWarning",
 ]

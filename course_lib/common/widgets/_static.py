@@ -4,7 +4,10 @@ everywhere else: nbval, nbconvert, GitHub's preview).
 
 A view subclasses ``View`` and defines ``figure()`` (the current picture), ``summary()`` (one or
 two lines of text) and ``_build_widget()``. Displaying it sends one output holding all three
-forms; the frontend shows the richest it can (JupyterLab and Colab: the widget).
+forms; the frontend shows the richest it can (JupyterLab and Colab: the widget). The widget's
+part is taken from ``Widget.get_view_spec()``, which ipywidgets 7 (Colab's 7.7) and 8 both
+have; a view whose widget cannot be built says why in a ``WidgetViewWarning`` and shows its
+picture and text alone.
 """
 
 from __future__ import annotations
@@ -125,6 +128,31 @@ def token_namer(vocab) -> Callable[[int], str]:
 
 # -- the display path ----------------------------------------------------------------------------
 
+#: the MIME type of a widget view in a display bundle (ipywidgets' view spec)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+class WidgetViewWarning(UserWarning):
+    """A view could not build its interactive widget: it shows its picture and text only."""
+
+
+def widget_view_spec(widget) -> dict:
+    """The view data of an ipywidgets ``widget``: ``{"version_major": 2, "version_minor": 0, "model_id": ...}``.
+
+    ipywidgets 8 also gives it from ``_repr_mimebundle_``, ipywidgets 7 only from
+    ``_ipython_display_`` (which displays instead of returning it); ``get_view_spec()`` is in both.
+
+    Raises:
+      TypeError: ``widget`` is not an ipywidgets ``DOMWidget`` (it has no ``get_view_spec``).
+      ValueError: ``widget`` has no view (``_view_name`` is None: a model, not something to show).
+    """
+    if not callable(getattr(widget, "get_view_spec", None)):
+        raise TypeError(f"`widget` must be an ipywidgets widget with a view, got {type(widget).__name__}")
+    if getattr(widget, "_view_name", None) is None:
+        raise ValueError(f"`widget` ({type(widget).__name__}) has no view to display (its _view_name is None)")
+    return dict(widget.get_view_spec())
+
+
 class View:
     """Base of the views: a widget where a frontend runs it, else a PNG and a short text."""
 
@@ -150,15 +178,27 @@ class View:
             self._widget = self._build_widget()
         return self._widget
 
+    def widget_view(self) -> dict:
+        """The ``application/vnd.jupyter.widget-view+json`` data that shows ``widget`` (ipywidgets 7 and 8).
+
+        Raises:
+          ImportError: ipywidgets (or, under ipywidgets 7, ``ipython_genutils``) is not installed.
+          ValueError: the widget has no view (a bug in the view's ``_build_widget``).
+        """
+        return widget_view_spec(self.widget)
+
     def _repr_mimebundle_(self, include=None, exclude=None):
         data = {"text/plain": self.summary(), "image/png": base64.b64encode(self.to_png()).decode("ascii")}
         try:
-            widget_data = self.widget._repr_mimebundle_() or {}
-        except Exception:  # no usable ipywidgets: the static forms stand alone
-            widget_data = {}
-        view = widget_data.get("application/vnd.jupyter.widget-view+json")
-        if view is not None:
-            data["application/vnd.jupyter.widget-view+json"] = view
+            data[WIDGET_VIEW] = self.widget_view()
+        except ImportError as exc:  # reported, and the static forms stand alone
+            missing = exc.name or "ipywidgets"
+            warnings.warn(f"{type(self).__name__}: no interactive view, only its picture and text: {missing} "
+                          f"cannot be imported ({type(exc).__name__}: {exc}); `pip install {missing}` and "
+                          "restart the kernel", WidgetViewWarning, stacklevel=2)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, never swallowed
+            warnings.warn(f"{type(self).__name__}: no interactive view, only its picture and text: its widget "
+                          f"could not be shown ({type(exc).__name__}: {exc})", WidgetViewWarning, stacklevel=2)
         return data
 
     def __repr__(self) -> str:
