@@ -26,6 +26,7 @@ _BACKEND = Backend(
     builtin_lstm_hint="layer(inputs, mask=tf.sequence_mask(sequence_length, T)) returns [sequences, h, c] with the "
                       "state frozen at each row's end; Keras repeats the last output past it: "
                       "tf.where(mask[..., None], sequences, 0.0)",
+    builtin_lstm_pad_hint="call the layer on the whole padded batch: it returns all T steps",
 )
 
 check_unroll, check_masked_nll, check_builtin_lstm = bind(checkers, _BACKEND, __name__)

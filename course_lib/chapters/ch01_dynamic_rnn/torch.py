@@ -30,6 +30,8 @@ _BACKEND = Backend(
                       "-> lstm -> pad_packed_sequence(..., batch_first=True, total_length=T); h = h_n[0], "
                       "c = c_n[0]; packing refuses length 0, so clamp to 1 and put zeros back in those rows "
                       "(outputs and state)",
+    builtin_lstm_pad_hint="pad_packed_sequence(packed_output, batch_first=True, total_length=T) pads the "
+                          "outputs to all T steps",
 )
 
 check_unroll, check_masked_nll, check_builtin_lstm = bind(checkers, _BACKEND, __name__)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.chapters.ch02_dynamic_decode.mistakes import LOOP_SLIPS, loop_slip, loop_variant, temperature_slip
 from course_lib.chapters.rnn_cases import cell_weight_shapes, expect_pair, rng_weights, softmax
 from course_lib.common.checking import CheckResult, Mismatch, call, expect_close, expect_shape, run_check
 
@@ -58,6 +59,10 @@ def explain_length(row: int, got: int, sample_ids: np.ndarray, end_token: int) -
     ends = np.flatnonzero(ids == end_token)
     T = len(ids)
     if not len(ends):
+        if got == 1:
+            return (f"row {row} never emits the end token {end_token}, so it runs all {T} steps; the argmax of "
+                    "a row without any end token is 0, which gave it length 1",
+                    "where(any(is_end, axis 1), argmax + 1, T): a row that never ends has the full length T")
         return (f"row {row} never emits the end token {end_token}, so it runs all {T} steps",
                 "a row that never ends has the full length T")
     first = int(ends[0])
@@ -72,11 +77,18 @@ def explain_length(row: int, got: int, sample_ids: np.ndarray, end_token: int) -
 
 #: softmax temperatures for check_temperature
 TEMPERATURES = (1.0, 0.5, 2.0, 10.0)
+#: the temperatures of the large-logits case (exp overflows float32 above about 88)
+LARGE_TEMPERATURES = (1.0, 0.5)
 
 
 def temperature_logits() -> np.ndarray:
     """``[3, 7]`` seeded logits for check_temperature."""
     return (np.random.default_rng(11).standard_normal((3, 7)) * 3).astype(np.float32)
+
+
+def large_logits() -> np.ndarray:
+    """``[2, 5]`` seeded logits near 100, as a confident model's can be: a naive exp overflows."""
+    return (100 + np.random.default_rng(12).standard_normal((2, 5)) * 3).astype(np.float32)
 
 
 def _decode_loop_decoder(bk):
@@ -103,6 +115,15 @@ def _expect_lengths(got_len, want_len, want_ids, end: int, limit: int) -> None:
                            "finished (finished = finished | step_finished); stop after maximum_iterations")
 
 
+def _same_decode(got_ids, got_len, want_ids, want_len) -> bool:
+    """Whether a learner's ``(sample_ids, lengths)`` is dynamic_decode's (ids compared within each length)."""
+    got_ids, got_len = np.asarray(got_ids), np.asarray(got_len)
+    if got_len.shape != want_len.shape or not np.array_equal(got_len, want_len) or got_ids.shape != want_ids.shape:
+        return False
+    inside = np.arange(want_ids.shape[1])[None, :] < want_len[:, None]  # (B, T)
+    return bool(np.array_equal(got_ids[inside], want_ids[inside]))
+
+
 def check_decode_loop(bk, my_greedy_decode) -> CheckResult:
     """Exercise: ``my_greedy_decode(decoder, embedding, start_tokens, end_token, initial_state,
     maximum_iterations) -> (sample_ids [B, T], lengths [B])``, written with ``decoder.initialize``
@@ -124,6 +145,13 @@ def check_decode_loop(bk, my_greedy_decode) -> CheckResult:
                        what="my_greedy_decode(decoder, embedding, start_tokens, end_token, initial_state, "
                             "maximum_iterations)")
         got_ids, got_len = (bk.array(v) for v in expect_pair(got, "my_greedy_decode", "(sample_ids, lengths)"))
+        if not _same_decode(got_ids, got_len, want_ids, want_len):
+            with bk.no_grad():
+                variants = {v: loop_variant(bk, decoder, embedding, start, end, state, limit, v) for v in LOOP_SLIPS}
+            slip = loop_slip(got_ids, got_len, variants)
+            if slip is not None:
+                raise Mismatch("value", f"your decode gives the lengths {got_len.tolist()}, dynamic_decode "
+                               f"{want_len.tolist()}: {slip[0]}", slip[1])
         _expect_lengths(got_len, want_len, want_ids, end, limit)
         expect_shape("sample_ids", got_ids, want_ids.shape, "batch, time",
                      hint=f"stack one [batch] vector per step along {bk.AXIS} 1; stop once every row has finished "
@@ -143,25 +171,27 @@ def check_decode_loop(bk, my_greedy_decode) -> CheckResult:
 def check_temperature(bk, temperature_probs) -> CheckResult:
     """Exercise: ``temperature_probs(logits [B, V], temperature) -> probabilities [B, V]``."""
     def body():
-        logits = temperature_logits()
-        for temperature in TEMPERATURES:
+        cases = [(temperature_logits(), t) for t in TEMPERATURES] + [(large_logits(), t) for t in LARGE_TEMPERATURES]
+        for logits, temperature in cases:
             want = softmax(logits / temperature)
             got = bk.array(call(temperature_probs, bk.float32(logits), temperature,
                                 what=f"temperature_probs(logits, {temperature})"))
             expect_shape("probs", got, want.shape, "batch, vocab",
                          hint=f"one probability per token: softmax over the last {bk.AXIS}")
+            if np.allclose(got, want, atol=1e-5):
+                continue
+            slip = temperature_slip(got, logits, temperature)
+            if slip is not None:
+                raise Mismatch("value", *slip)
             sums = got.sum(axis=-1)
             bad = np.flatnonzero(np.abs(sums - 1) > 1e-4)
             if len(bad):
                 raise Mismatch("value", f"row {bad[0]} of `probs` sums to {sums[bad[0]]:.4f}, not 1 "
                                f"(temperature {temperature})", "finish with a softmax over the vocabulary")
-            if not np.allclose(got, want, atol=1e-5) and np.allclose(got, softmax(logits * temperature), atol=1e-5):
-                raise Mismatch("value", f"`probs` at temperature {temperature} are softmax(logits * temperature)",
-                               "divide the logits by the temperature: a high temperature must flatten the "
-                               "distribution, a low one sharpen it")
             expect_close("probs", got, want, ("row", "token"), explain=lambda idx, t=temperature: f"temperature {t}",
                          hint="probs = softmax(logits / temperature)")
-        return f"softmax(logits / temperature) at temperatures {list(TEMPERATURES)}"
+        return (f"softmax(logits / temperature) at temperatures {list(TEMPERATURES)}, and for logits near 100 "
+                f"at {list(LARGE_TEMPERATURES)}")
     return run_check("check_temperature", body, HINTS["check_temperature"])
 
 
@@ -172,6 +202,13 @@ def check_lengths_from_ids(bk, lengths_from_ids) -> CheckResult:
             want = decode_lengths(ids, end)
             got = bk.array(call(lengths_from_ids, bk.ids(ids), end, what="lengths_from_ids(sample_ids, end_token)"))
             expect_shape("lengths", got, want.shape, "batch", hint="one length per row")
+            not_end = (ids != end).sum(axis=1)
+            if not np.array_equal(got, want) and np.array_equal(got, not_end):
+                row = int(np.flatnonzero(got != want)[0])
+                raise Mismatch("value", f"`lengths` at row {row}: expected {int(want[row])}, got {int(got[row])}: "
+                               "you counted the tokens that are not the end token, but a decode's length stops at "
+                               "its first end token, whatever comes after it",
+                               "the length is the index of the first end token + 1 (T when there is none)")
             for row in range(len(want)):
                 if int(got[row]) != int(want[row]):
                     why, hint = explain_length(row, int(got[row]), ids, end)
