@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import pytest
 
-from tests import selection
+from tests import section_reruns, selection
 from tests.selection import BACKENDS, DEVICE  # noqa: F401 (BACKENDS: test modules parametrise over it)
 
 
@@ -30,6 +30,11 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "backends(*names): the test needs these backends (in a subprocess, say); "
                                        "skipped when COURSE_BACKENDS leaves one out")
     selection.configure()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    section_reruns.schedule(items, BACKENDS)  # chapter notebooks' section re-runs on nbval's kernel
 
 
 def pytest_report_header(config):
