@@ -13,6 +13,7 @@ import collections
 import tensorflow as tf
 
 from course_lib.common import nest
+from course_lib.common.attention import find_attention_states
 from course_lib.tf.beam_ops import _dims, _gather_beams
 
 
@@ -76,16 +77,9 @@ def _get_scores(log_probs, sequence_lengths, length_penalty_weight, coverage_pen
 
 
 def _attention_states(cell_state):
-    """The ``AttentionWrapperState``s in a cell state: itself, or those in a tuple of states."""
-    try:
-        from course_lib.tf.attention.wrapper import AttentionWrapperState
-    except ImportError:  # pragma: no cover - no attention module, no attention state
-        return []
-    if isinstance(cell_state, AttentionWrapperState):
-        return [cell_state]
-    if isinstance(cell_state, (tuple, list)):
-        return [s for s in cell_state if isinstance(s, AttentionWrapperState)]
-    return []
+    """The attention-wrapper states in a cell state, found by their field names (so contrib's TF1
+    ``AttentionWrapperState`` counts too): ``course_lib.common.attention.find_attention_states``."""
+    return find_attention_states(cell_state)
 
 
 def _attention_probs(cell_state, coverage_penalty_weight):

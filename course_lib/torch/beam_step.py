@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.common import nest
+from course_lib.common.attention import find_attention_states
 from course_lib.torch.beam_ops import _gather_beams
 from course_lib.torch.tensor_array import TensorArray
 
@@ -98,16 +99,9 @@ def _top_k(scores, k):
 
 
 def _attention_states(cell_state):
-    """The ``AttentionWrapperState``s in a cell state: itself, or those in a tuple of states."""
-    try:
-        from course_lib.torch.attention.wrapper import AttentionWrapperState
-    except ImportError:  # pragma: no cover - no attention module, no attention state
-        return []
-    if isinstance(cell_state, AttentionWrapperState):
-        return [cell_state]
-    if isinstance(cell_state, (tuple, list)):
-        return [s for s in cell_state if isinstance(s, AttentionWrapperState)]
-    return []
+    """The attention-wrapper states in a cell state, found by their field names (so contrib's TF1
+    ``AttentionWrapperState`` counts too): ``course_lib.common.attention.find_attention_states``."""
+    return find_attention_states(cell_state)
 
 
 def _attention_probs(cell_state, coverage_penalty_weight):

@@ -12,23 +12,23 @@ import keras
 
 from course_lib.common.args import check_positive_int
 from course_lib.common.checks import describe
-from course_lib.tf.attention.base import (AttentionMechanism, _additive_score, _dense,
-                                          _multiplicative_score)
+from course_lib.tf.attention.base import AttentionMechanism, _additive_score, _multiplicative_score
 
 
 class _Additive(AttentionMechanism):
     """Shared set-up of the Bahdanau-style mechanisms: query and memory layers, v, g, b."""
 
     def __init__(self, units, memory, memory_sequence_length, normalize, probability_fn,
-                 kernel_initializer, dtype, name, **kwargs):
+                 kernel_initializer, dtype, name, memory_layer=None, query_layer=None, **kwargs):
         check_positive_int(units, "units")
-        super().__init__(memory_layer=_dense(units, "memory_layer", dtype),
-                         query_layer=_dense(units, "query_layer", dtype),
+        super().__init__(memory_layer=memory_layer, query_layer=query_layer,
                          probability_fn=probability_fn, dtype=dtype, name=name, **kwargs)
+        self.memory_layer = self._default_dense(memory_layer, units, "memory_layer")
+        self.query_layer = self._default_dense(query_layer, units, "query_layer")
         self.units = units
         self.normalize = normalize
-        self.attention_v = self.add_weight(name="attention_v", shape=(units,),
-                                           initializer=keras.initializers.get(kernel_initializer))
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.attention_v = self.add_weight(name="attention_v", shape=(units,), initializer=self.kernel_initializer)
         self.attention_g = self.attention_b = None
         if normalize:
             self.attention_g = self.add_weight(name="attention_g", shape=(),
@@ -36,11 +36,16 @@ class _Additive(AttentionMechanism):
             self.attention_b = self.add_weight(name="attention_b", shape=(units,), initializer="zeros")
         self._maybe_setup(memory, memory_sequence_length)
 
+    def _mechanism_config(self):
+        return {"units": self.units, "normalize": self.normalize, "probability_fn": self._probability_fn_config(),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
     def _score(self, query, state):
-        return _additive_score(self.query_layer(query), self.keys, self.attention_v,
-                               self.attention_g, self.attention_b)
+        return _additive_score(self.query_layer(query), self.keys, self._weight(self.attention_v),
+                               self._weight(self.attention_g), self._weight(self.attention_b))
 
 
+@keras.saving.register_keras_serializable(package="course_lib")
 class BahdanauAttention(_Additive):
     """Additive attention: `score = v . tanh(W_k memory + W_q query)` (Bahdanau et al., 2015).
 
@@ -55,34 +60,42 @@ class BahdanauAttention(_Additive):
       normalize: weight-normalise v.
       probability_fn: `'softmax'`, `'hardmax'` or a callable `score [B, T] -> [B, T]`.
       kernel_initializer: initialiser of `attention_v`.
-      dtype, name: as for a Keras layer.
+      dtype, name: as for a Keras layer (`dtype` may be a policy such as `'mixed_float16'`).
+      memory_layer, query_layer: Keras layers replacing the default `Dense(units, use_bias=False)`
+        of the memory and of the query (their outputs must both have depth `units`).
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, normalize=False,
                  probability_fn="softmax", kernel_initializer="glorot_uniform", dtype=None,
-                 name="BahdanauAttention", **kwargs):
+                 name="BahdanauAttention", *, memory_layer=None, query_layer=None, **kwargs):
         super().__init__(units, memory, memory_sequence_length, normalize, probability_fn,
-                         kernel_initializer, dtype, name, **kwargs)
+                         kernel_initializer, dtype, name, memory_layer, query_layer, **kwargs)
 
 
+@keras.saving.register_keras_serializable(package="course_lib")
 class LuongAttention(AttentionMechanism):
     """Multiplicative attention: `score = query . (W_k memory)` (Luong et al., 2015).
 
-    The query is not projected, so its depth must equal `units`. With `scale=True` the score is
-    multiplied by a learned scalar `attention_g` (starts at 1). Weights: `memory_layer/kernel [D, U]`,
-    `attention_g []`.
+    The query is not projected (unless a `query_layer` is given), so its depth must equal
+    `units`. With `scale=True` the score is multiplied by a learned scalar `attention_g` (starts
+    at 1). Weights: `memory_layer/kernel [D, U]`, `attention_g []`.
 
     Args:
       units: U, the depth of the keys; must equal the query depth.
       memory, memory_sequence_length, probability_fn, dtype, name: as `BahdanauAttention`.
       scale: learn a scalar factor of the score.
+      memory_layer: a Keras layer replacing the default `Dense(units, use_bias=False)`.
+      query_layer: (course_lib; tfa has none here) an optional Keras layer projecting the query
+        to depth `units` first.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, scale=False,
-                 probability_fn="softmax", dtype=None, name="LuongAttention", **kwargs):
+                 probability_fn="softmax", dtype=None, name="LuongAttention", *, memory_layer=None,
+                 query_layer=None, **kwargs):
         check_positive_int(units, "units")
-        super().__init__(memory_layer=_dense(units, "memory_layer", dtype), probability_fn=probability_fn,
+        super().__init__(memory_layer=memory_layer, query_layer=query_layer, probability_fn=probability_fn,
                          dtype=dtype, name=name, **kwargs)
+        self.memory_layer = self._default_dense(memory_layer, units, "memory_layer")
         self.units = units
         self.scale = scale
         self.attention_g = None
@@ -90,9 +103,14 @@ class LuongAttention(AttentionMechanism):
             self.attention_g = self.add_weight(name="attention_g", shape=(), initializer="ones")
         self._maybe_setup(memory, memory_sequence_length)
 
+    def _mechanism_config(self):
+        return {"units": self.units, "scale": self.scale, "probability_fn": self._probability_fn_config()}
+
     def _score(self, query, state):
+        if self.query_layer is not None:
+            query = self.query_layer(query)  # (B, U)
         _check_query_depth(query, self.units, type(self).__name__)
-        return _multiplicative_score(query, self.keys, self.attention_g)
+        return _multiplicative_score(query, self.keys, self._weight(self.attention_g))
 
 
 def _check_query_depth(query, units, owner):

@@ -40,7 +40,12 @@ class _Monotonic:
         """`[batch_size, T]` one-hot at position 0 (all attention starts at the first entry)."""
         return tf.one_hot(tf.zeros([batch_size], tf.int32), self.alignments_size, dtype=dtype)
 
+    def _monotonic_config(self):
+        return {"sigmoid_noise": self.sigmoid_noise, "sigmoid_noise_seed": self.sigmoid_noise_seed,
+                "score_bias_init": self.score_bias_init, "mode": self.mode}
 
+
+@keras.saving.register_keras_serializable(package="course_lib")
 class BahdanauMonotonicAttention(_Monotonic, _Additive):
     """Monotonic attention with the Bahdanau score plus `attention_score_bias` (Raffel et al., 2017).
 
@@ -52,34 +57,44 @@ class BahdanauMonotonicAttention(_Monotonic, _Additive):
       sigmoid_noise_seed: optional int seed of that noise.
       score_bias_init: start value of `attention_score_bias` (negative for long memories).
       mode: `'parallel'`, `'recursive'` or `'hard'` (see `monotonic_attention`).
+      memory_layer, query_layer: as `BahdanauAttention`.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, normalize=False,
                  sigmoid_noise=0.0, sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel",
-                 kernel_initializer="glorot_uniform", dtype=None, name="BahdanauMonotonicAttention",
-                 **kwargs):
+                 kernel_initializer="glorot_uniform", dtype=None, name="BahdanauMonotonicAttention", *,
+                 memory_layer=None, query_layer=None, **kwargs):
         _Additive.__init__(self, units, None, None, normalize, "softmax", kernel_initializer,
-                           dtype, name, **kwargs)
+                           dtype, name, memory_layer, query_layer, **kwargs)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
 
+    def _mechanism_config(self):
+        return {"units": self.units, "normalize": self.normalize, **self._monotonic_config(),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+
     def _score(self, query, state):
-        return _Additive._score(self, query, state) + self.attention_score_bias
+        return _Additive._score(self, query, state) + self._weight(self.attention_score_bias)
 
 
+@keras.saving.register_keras_serializable(package="course_lib")
 class LuongMonotonicAttention(_Monotonic, LuongAttention):
     """Monotonic attention with the Luong score plus `attention_score_bias` (Raffel et al., 2017).
 
-    Args: as `LuongAttention`, plus `sigmoid_noise`, `sigmoid_noise_seed`, `score_bias_init`
-    and `mode` as `BahdanauMonotonicAttention`.
+    Args: as `LuongAttention` (with `memory_layer`, `query_layer`), plus `sigmoid_noise`,
+    `sigmoid_noise_seed`, `score_bias_init` and `mode` as `BahdanauMonotonicAttention`.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, scale=False, sigmoid_noise=0.0,
                  sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel", dtype=None,
-                 name="LuongMonotonicAttention", **kwargs):
-        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name, **kwargs)
+                 name="LuongMonotonicAttention", *, memory_layer=None, query_layer=None, **kwargs):
+        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name,
+                                memory_layer=memory_layer, query_layer=query_layer, **kwargs)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
 
+    def _mechanism_config(self):
+        return {"units": self.units, "scale": self.scale, **self._monotonic_config()}
+
     def _score(self, query, state):
-        return LuongAttention._score(self, query, state) + self.attention_score_bias
+        return LuongAttention._score(self, query, state) + self._weight(self.attention_score_bias)

@@ -20,9 +20,10 @@ import keras
 import tensorflow as tf
 
 from course_lib.common import nest
-from course_lib.common.attention import WrapperSizes
+from course_lib.common.attention import WrapperSizes, as_wrapper_state
 from course_lib.common.checks import describe
 from course_lib.tf.attention.base import AttentionMechanism
+from course_lib.tf.attention.keras_support import WrapperKeras
 
 
 class AttentionWrapperState(collections.namedtuple(
@@ -97,13 +98,21 @@ def _compute_attention(attention_mechanism, cell_output, attention_state, attent
     return context, alignments, next_attention_state
 
 
-class AttentionWrapper(WrapperSizes, keras.layers.Layer):
+@keras.saving.register_keras_serializable(package="course_lib")
+class AttentionWrapper(WrapperSizes, WrapperKeras, keras.layers.Layer):
     """Wraps a cell with attention; itself a cell (`output, state = wrapper(inputs, state)`).
 
-    The state is an `AttentionWrapperState`. With `alignment_history=True`, the alignments of
-    every step are kept in a `tf.TensorArray`; after a decode, get them batch-major with
-    `tf.transpose(final_state.alignment_history.stack(), [1, 0, 2])`  # [B, decoder_time, T]
+    The state is an `AttentionWrapperState` (a plain tuple of its five fields is rebuilt, as
+    `keras.layers.RNN(AttentionWrapper(...))` passes it). With `alignment_history=True`, the
+    alignments of every step are kept in a `tf.TensorArray`; after a decode, get them batch-major
+    with `tf.transpose(final_state.alignment_history.stack(), [1, 0, 2])`  # [B, decoder_time, T]
     (or `alignment_history_batch_major(final_state)`).
+
+    `output_size` and `state_size` need the memory (tfa: a ValueError before it is set up), except
+    `output_size` with `attention_layer_size`. Float inputs are cast to the state's dtype (what
+    Keras' autocasting does under a mixed policy). `get_config` / `from_config` serialise the cell,
+    the mechanisms (without memory) and the attention layers; `get_initial_state(dtype=None)` uses
+    the memory's dtype (tfa passes None to the cell).
 
     Args:
       cell: the cell to wrap (cell protocol: `output_size`, `state_size`, `get_initial_state`).
@@ -118,6 +127,8 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
       attention_layer: instead of `attention_layer_size`, a layer (or list) to use as the attention layer.
       attention_fn: `(mechanism, cell_output, attention_state, attention_layer) ->
         (attention, alignments, next_attention_state)` replacing the default computation.
+      **kwargs: for the Keras layer (`dtype`: also the attention layers' dtype policy; default
+        that of each mechanism).
     """
 
     def __init__(self, cell, attention_mechanism, attention_layer_size=None, alignment_history=False,
@@ -125,7 +136,7 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
                  attention_layer=None, attention_fn=None, **kwargs):
         super().__init__(name=name, **kwargs)
         for attr in ("output_size", "state_size", "get_initial_state"):
-            if not hasattr(cell, attr) or not callable(cell):
+            if attr not in dir(cell) or not callable(cell):  # dir: a wrapped wrapper's sizes may need its memory
                 raise TypeError(f"`cell` must follow the cell protocol (callable, with `{attr}`), "
                                 f"got {type(cell).__name__}")
         self._is_multi = isinstance(attention_mechanism, (list, tuple))
@@ -151,7 +162,8 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
             for size in sizes:
                 if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
                     raise ValueError(f"`attention_layer_size` must hold positive ints, got {attention_layer_size!r}")
-            layers = [keras.layers.Dense(size, use_bias=False, name="attention_layer", dtype=m.dtype)
+            policy = self.dtype_policy if kwargs.get("dtype") is not None else None
+            layers = [keras.layers.Dense(size, use_bias=False, name="attention_layer", dtype=policy or m.dtype_policy)
                       for size, m in zip(sizes, mechanisms)]
             self._attention_layer_sizes = sizes
         elif attention_layer is not None:
@@ -168,6 +180,7 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
             self.attention_layer = layers[0] if layers else None
         self._attn_mechanisms = tuple(mechanisms)
         self._attn_layers = tuple(layers) if layers else None
+        self._cell_input_fn_arg, self._attention_fn_arg = cell_input_fn, attention_fn  # for get_config
         self._cell_input_fn = cell_input_fn or (lambda inputs, attention: tf.concat([inputs, attention], -1))
         self._attention_fn = attention_fn or _compute_attention
         self._output_attention = output_attention
@@ -178,6 +191,9 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
         # Straight to `call`: Keras 3 layers reject the tf.TensorArray inside the state.
         self.built = True
         return self.call(inputs, state, **kwargs)
+
+    def build(self, input_shape=None):
+        """Nothing to make up front: the cell and the attention layers build on their first call."""
 
     @property
     def _attention_size(self):
@@ -196,6 +212,7 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
     _state_class = AttentionWrapperState
 
     def _check_batch(self, batch_size, arg):
+        self._check_not_symbolic()
         for m in self._attn_mechanisms:
             m._check_memory()
             if isinstance(batch_size, int) and isinstance(m.batch_size, int) and batch_size != m.batch_size:
@@ -216,6 +233,7 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
           an `AttentionWrapperState`.
         """
         first = self._attn_mechanisms[0]
+        self._check_not_symbolic()
         first._check_memory()
         if inputs is not None:
             inputs = tf.convert_to_tensor(inputs)
@@ -246,16 +264,17 @@ class AttentionWrapper(WrapperSizes, keras.layers.Layer):
         """One attention step.
 
         Args:
-          inputs: `[B, D_in]` inputs of this step.
-          state: the previous `AttentionWrapperState`.
+          inputs: `[B, D_in]` inputs of this step (float inputs are cast to the state's dtype).
+          state: the previous `AttentionWrapperState` (or a tuple of its five fields).
           **kwargs: passed to the wrapped cell (e.g. `training`).
 
         Returns:
           `(output, next_state)`: output `[B, A]` (attention) or `[B, cell.output_size]`.
         """
-        if not isinstance(state, AttentionWrapperState):
-            raise TypeError("`state` must be an AttentionWrapperState (from `get_initial_state`), "
-                            f"got {type(state).__name__}")
+        state = as_wrapper_state(state, AttentionWrapperState, lambda: self.state_size)
+        dtype = state.attention.dtype
+        if tf.is_tensor(inputs) and inputs.dtype.is_floating and inputs.dtype != dtype:
+            inputs = tf.cast(inputs, dtype)  # what Keras' autocasting would do (mixed precision)
         cell_inputs = self._cell_input_fn(inputs, state.attention)  # (B, D_in + A)
         cell_output, next_cell_state = self.cell(cell_inputs, state.cell_state, **kwargs)
         self._check_batch(cell_output.shape[0], "inputs")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.common.attention import MechanismLogic, pick_function
+from course_lib.common.attention import MechanismLogic, check_layer, pick_function, split_memory_inputs, \
+    split_query_inputs
 from course_lib.common.checks import check_rank, describe
 from course_lib.torch.attention.ops import _dense, _glorot_uniform_, hardmax
 
@@ -50,16 +51,29 @@ class AttentionMechanism(MechanismLogic, nn.Module):
     Attributes after `setup_memory`: `values` `[B, T, D]` (memory, zero past the lengths),
     `keys` `[B, T, U]`, `batch_size`, `alignments_size` (T).
 
+    Calls, as tfa 0.23: `mechanism([query, state])` (or `mechanism(query, state)`) ->
+    `(alignments, next_state)`; `mechanism(memory, setup_memory=True, memory_sequence_length=None,
+    mask=None)` (or `mechanism([memory, lengths], setup_memory=True)`) sets the memory up and
+    returns the values. `get_config()` / `cls.from_config(config)`: the constructor's arguments
+    as a dict (the TensorFlow twin's keys, `memory: None`).
+
     The keys are computed when the memory is set up: after new weights (`import_weights`, an
     optimizer step), set the memory up again; in training, set it up inside the training step.
+
+    Kept from course_lib (tfa differs): a row of `memory_sequence_length` 0, or an all-False
+    `memory_mask` row, gets all-zero alignments (tfa: an error, or uniform alignments): alignments
+    are exactly 0 wherever the memory is masked. `probability_fn` may be a callable.
     """
 
     def __init__(self, memory=None, memory_sequence_length=None, memory_layer=None, query_layer=None,
                  probability_fn="softmax", dtype=None, name=None, *, device=None, memory_units=None,
                  query_units=None, memory_size=None, query_size=None):
         """As the TensorFlow base; `memory_units` / `query_units` build `memory_layer` / `query_layer`
-        (Dense without bias) on first use, or now from `memory_size` / `query_size`."""
+        (Dense without bias) on first use, or now from `memory_size` / `query_size`; a given
+        `memory_layer` / `query_layer` (an `nn.Module`) replaces them."""
         super().__init__()
+        check_layer(memory_layer, "memory_layer", nn.Module, "a torch.nn.Module")
+        check_layer(query_layer, "query_layer", nn.Module, "a torch.nn.Module")
         self.name = name or type(self).__name__
         self._factory = {"dtype": dtype or torch.get_default_dtype(), "device": device}
         self._memory_units, self._query_units = memory_units, query_units
@@ -70,6 +84,9 @@ class AttentionMechanism(MechanismLogic, nn.Module):
         if query_size is not None:
             self._build_query_layer(query_size)
         self._probability = pick_function(probability_fn, _PROBABILITY_FNS, "probability_fn")
+        self._probability_fn_arg = probability_fn
+        self._custom_layers = [arg for arg, layer in (("memory_layer", memory_layer), ("query_layer", query_layer))
+                               if layer is not None]
         self.values = None
         self.keys = None
         self.batch_size = None
@@ -82,6 +99,43 @@ class AttentionMechanism(MechanismLogic, nn.Module):
         if self._query_units is not None and self.query_layer is None:
             self.query_layer = _dense(int(query_size), self._query_units, dtype or self._factory["dtype"],
                                       device or self._factory["device"])
+
+    # -- config --------------------------------------------------------------------------
+    def _mechanism_config(self) -> dict:
+        """The subclass's own constructor arguments (``units``, ``normalize``, ...)."""
+        return {}
+
+    def get_config(self):
+        """The constructor's arguments as a dict (the TensorFlow twin's keys): `name`, `dtype` (by
+        name), `memory: None` (a tensor is not config), the subclass's own, and `memory_size` /
+        `query_size` when the layers are built, so that `from_config` makes every parameter at once.
+
+        A custom `memory_layer` / `query_layer` module is not config: a ValueError says to pass it
+        to `from_config` again.
+        """
+        if self._custom_layers:
+            raise ValueError(f"{type(self).__name__}.get_config cannot describe the custom "
+                             f"{' and '.join(f'`{a}`' for a in self._custom_layers)} (a torch module): build the "
+                             "mechanism from the config and pass the module again (`from_config(config, "
+                             f"{self._custom_layers[0]}=...)`)")
+        return {"name": self.name, "dtype": str(self._factory["dtype"]).removeprefix("torch."), "memory": None,
+                **self._mechanism_config()}
+
+    def _layer_sizes(self, query=True):
+        """`memory_size` (and `query_size`) of the built layers, for the config."""
+        sizes = {"memory_size": getattr(self.memory_layer, "in_features", None)}
+        if query:
+            sizes["query_size"] = getattr(self.query_layer, "in_features", None)
+        return sizes
+
+    @classmethod
+    def from_config(cls, config, **layers):
+        """The mechanism of `config` (from `get_config`), without a memory; `layers`: custom
+        `memory_layer` / `query_layer` modules."""
+        config = dict(config, **layers)
+        if isinstance(config.get("dtype"), str):
+            config["dtype"] = getattr(torch, config["dtype"])
+        return cls(**config)
 
     # -- memory --------------------------------------------------------------------------
     def setup_memory(self, memory, memory_sequence_length=None, memory_mask=None):
@@ -147,18 +201,26 @@ class AttentionMechanism(MechanismLogic, nn.Module):
         return self.initial_alignments(batch_size, dtype, device)
 
     # -- query ---------------------------------------------------------------------------
-    def forward(self, query, state=None):
-        """Score `query` against the keys and normalise.
+    def forward(self, inputs, state=None, setup_memory=False, mask=None, memory_sequence_length=None):
+        """Score a query against the keys and normalise, or set the memory up.
 
         Args:
-          query: `[B, query_depth]`, usually the cell output (or a list `[query, state]`, tfa style).
+          inputs: the query `[B, query_depth]` (usually the cell output), or `[query, state]`;
+            with `setup_memory=True` the memory `[B, T, D]` or `[memory, memory_sequence_length]`.
           state: the previous state (`[B, T]` alignments); None means `initial_state`.
+          mask: with `setup_memory=True`, an optional `[B, T]` bool memory mask.
+          setup_memory: set the memory up (see `setup_memory`) instead of querying.
+          memory_sequence_length: with `setup_memory=True`, optional `[B]` lengths.
 
         Returns:
-          `(alignments [B, T], next_state)`; alignments are 0 past the memory lengths.
+          `(alignments [B, T], next_state)`, alignments 0 past the memory lengths; with
+          `setup_memory=True` the values `[B, T, D]`.
         """
-        if state is None and isinstance(query, (list, tuple)):
-            query, state = query[0], query[1]
+        if setup_memory:
+            memory, lengths = split_memory_inputs(inputs, memory_sequence_length)
+            self.setup_memory(memory, lengths, memory_mask=mask)
+            return self.values
+        query, state = split_query_inputs(inputs, state)
         self._check_memory()
         if not isinstance(query, torch.Tensor):
             query = torch.as_tensor(query, dtype=self._factory["dtype"], device=self.values.device)

@@ -40,18 +40,19 @@ class LocationSensitiveAttention(_Additive):
         name, device, memory_size, query_size: as `BahdanauAttention`.
       attention_filters: the number of convolution filters (location features).
       attention_kernel_size: the convolution's width in memory steps (odd keeps it centred).
+      memory_layer, query_layer: as `BahdanauAttention`.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, attention_filters=32,
                  attention_kernel_size=31, normalize=False, probability_fn="softmax",
                  kernel_initializer="glorot_uniform", dtype=None, name="LocationSensitiveAttention", *,
-                 device=None, memory_size=None, query_size=None):
+                 memory_layer=None, query_layer=None, device=None, memory_size=None, query_size=None):
         for arg, value in (("attention_filters", attention_filters),
                            ("attention_kernel_size", attention_kernel_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"`{arg}` must be a positive int, got {value!r}")
         super().__init__(units, normalize, probability_fn, kernel_initializer, dtype, _device_for(device, memory),
-                         name, memory_size, query_size)
+                         name, memory_size, query_size, memory_layer, query_layer)
         self.attention_filters = attention_filters
         self.attention_kernel_size = attention_kernel_size
         self.location_conv = nn.Conv1d(2, attention_filters, attention_kernel_size, bias=False,
@@ -60,6 +61,10 @@ class LocationSensitiveAttention(_Additive):
             _glorot_uniform_(self.location_conv.weight.permute(2, 1, 0))  # Keras [width, in, filters]
         self.location_layer = _dense(attention_filters, units, **self._factory)
         self._maybe_setup(memory, memory_sequence_length)
+
+    def _mechanism_config(self):
+        return {**super()._mechanism_config(), "attention_filters": self.attention_filters,
+                "attention_kernel_size": self.attention_kernel_size}
 
     @property
     def state_size(self):

@@ -29,6 +29,10 @@ class _Monotonic:
         self.attention_score_bias = nn.Parameter(torch.full((), float(score_bias_init), **self._factory))
         self._noise_generators = {}
 
+    def _monotonic_config(self):
+        return {"sigmoid_noise": self.sigmoid_noise, "sigmoid_noise_seed": self.sigmoid_noise_seed,
+                "score_bias_init": self.score_bias_init, "mode": self.mode}
+
     def probability_fn(self, score, state):
         """Sigmoid choosing probabilities (with noise) -> monotonic alignments `[B, T]`."""
         return monotonic_probability_fn(score, state, self.sigmoid_noise, self.mode,
@@ -60,16 +64,21 @@ class BahdanauMonotonicAttention(_Monotonic, _Additive):
       sigmoid_noise_seed: optional int seed of that noise.
       score_bias_init: start value of `attention_score_bias` (negative for long memories).
       mode: `'parallel'`, `'recursive'` or `'hard'` (see `monotonic_attention`).
+      memory_layer, query_layer: as `BahdanauAttention`.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, normalize=False,
                  sigmoid_noise=0.0, sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel",
                  kernel_initializer="glorot_uniform", dtype=None, name="BahdanauMonotonicAttention", *,
-                 device=None, memory_size=None, query_size=None):
+                 memory_layer=None, query_layer=None, device=None, memory_size=None, query_size=None):
         _Additive.__init__(self, units, normalize, "softmax", kernel_initializer, dtype, _device_for(device, memory),
-                           name, memory_size, query_size)
+                           name, memory_size, query_size, memory_layer, query_layer)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
+
+    def _mechanism_config(self):
+        return {"units": self.units, "normalize": self.normalize, **self._monotonic_config(),
+                "kernel_initializer": self.kernel_initializer, **self._layer_sizes()}
 
     def _score(self, query, state):
         return _Additive._score(self, query, state) + self.attention_score_bias
@@ -78,17 +87,22 @@ class BahdanauMonotonicAttention(_Monotonic, _Additive):
 class LuongMonotonicAttention(_Monotonic, LuongAttention):
     """Monotonic attention with the Luong score plus `attention_score_bias` (Raffel et al., 2017).
 
-    Args: as `LuongAttention`, plus `sigmoid_noise`, `sigmoid_noise_seed`, `score_bias_init`
-    and `mode` as `BahdanauMonotonicAttention`.
+    Args: as `LuongAttention` (with `memory_layer`, `query_layer`), plus `sigmoid_noise`,
+    `sigmoid_noise_seed`, `score_bias_init` and `mode` as `BahdanauMonotonicAttention`.
     """
 
     def __init__(self, units, memory=None, memory_sequence_length=None, scale=False, sigmoid_noise=0.0,
                  sigmoid_noise_seed=None, score_bias_init=0.0, mode="parallel", dtype=None,
-                 name="LuongMonotonicAttention", *, device=None, memory_size=None):
-        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name,
-                                device=_device_for(device, memory), memory_size=memory_size)
+                 name="LuongMonotonicAttention", *, memory_layer=None, query_layer=None, device=None,
+                 memory_size=None):
+        LuongAttention.__init__(self, units, None, None, scale, "softmax", dtype, name, memory_layer=memory_layer,
+                                query_layer=query_layer, device=_device_for(device, memory), memory_size=memory_size)
         self._setup_monotonic(sigmoid_noise, sigmoid_noise_seed, score_bias_init, mode)
         self._maybe_setup(memory, memory_sequence_length)
+
+    def _mechanism_config(self):
+        return {"units": self.units, "scale": self.scale, **self._monotonic_config(),
+                **self._layer_sizes(query=False)}
 
     def _score(self, query, state):
         return LuongAttention._score(self, query, state) + self.attention_score_bias

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from course_lib.common import nest
-from course_lib.common.attention import WrapperSizes
+from course_lib.common.attention import WrapperSizes, as_wrapper_state
 from course_lib.common.checks import describe
 from course_lib.torch.attention.ops import _dense
 from course_lib.torch.attention.base import AttentionMechanism
@@ -100,10 +100,15 @@ def _layer_size(layer):
 class AttentionWrapper(WrapperSizes, nn.Module):
     """Wraps a cell with attention; itself a cell (`output, state = wrapper(inputs, state)`).
 
-    The state is an `AttentionWrapperState`. With `alignment_history=True`, the alignments of
-    every step are kept in a `TensorArray`; after a decode, get them batch-major with
+    The state is an `AttentionWrapperState` (a plain tuple of its five fields is rebuilt, as in
+    TensorFlow). With `alignment_history=True`, the alignments of every step are kept in a
+    `TensorArray`; after a decode, get them batch-major with
     `final_state.alignment_history.stack().permute(1, 0, 2)`  # [B, decoder_time, T]
     (or `alignment_history_batch_major(final_state)`).
+
+    `output_size` and `state_size` need the memory (tfa: a ValueError before it is set up), except
+    `output_size` with `attention_layer_size`. Under `torch.autocast` the step runs as the
+    TensorFlow one does under a mixed policy: float inputs follow the state's dtype.
 
     Args:
       cell: the cell to wrap (cell protocol: `output_size`, `state_size`, `get_initial_state`).
@@ -127,7 +132,7 @@ class AttentionWrapper(WrapperSizes, nn.Module):
         super().__init__()
         self.name = name or "attention_wrapper"
         for attr in ("output_size", "state_size", "get_initial_state"):
-            if not hasattr(cell, attr) or not callable(cell):
+            if attr not in dir(cell) or not callable(cell):  # dir: a wrapped wrapper's sizes may need its memory
                 raise TypeError(f"`cell` must follow the cell protocol (callable, with `{attr}`), "
                                 f"got {type(cell).__name__}")
         self._is_multi = isinstance(attention_mechanism, (list, tuple))
@@ -256,16 +261,17 @@ class AttentionWrapper(WrapperSizes, nn.Module):
         """One attention step.
 
         Args:
-          inputs: `[B, D_in]` inputs of this step.
-          state: the previous `AttentionWrapperState`.
+          inputs: `[B, D_in]` inputs of this step (float inputs are cast to the state's dtype).
+          state: the previous `AttentionWrapperState` (or a tuple of its five fields).
           **kwargs: passed to the wrapped cell.
 
         Returns:
           `(output, next_state)`: output `[B, A]` (attention) or `[B, cell.output_size]`.
         """
-        if not isinstance(state, AttentionWrapperState):
-            raise TypeError("`state` must be an AttentionWrapperState (from `get_initial_state`), "
-                            f"got {type(state).__name__}")
+        state = as_wrapper_state(state, AttentionWrapperState, lambda: self.state_size)
+        dtype = state.attention.dtype
+        if isinstance(inputs, torch.Tensor) and inputs.is_floating_point() and inputs.dtype != dtype:
+            inputs = inputs.to(dtype)
         cell_inputs = self._cell_input_fn(inputs, state.attention)  # (B, D_in + A)
         cell_output, next_cell_state = self.cell(cell_inputs, state.cell_state, **kwargs)
         self._check_batch(cell_output.shape[0], "inputs")
