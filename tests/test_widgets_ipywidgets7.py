@@ -65,7 +65,11 @@ def ipywidgets7() -> Path:
     target = target_dir()
     if (target / DONE).is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _cannot_install(f"cannot create the cache folder {target.parent} ({exc}); point COURSE_LIB_IPYWIDGETS7_DIR "
+                        "at a writable folder")
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     try:
