@@ -52,6 +52,122 @@ def _layer(bk, in_features, units, seed, use_bias=True):
     return layer, kernel, (bias if use_bias else np.zeros(units, np.float32))
 
 
+# -- tfa 0.23's own expected numbers ----------------------------------------------------------------------
+# tfa's attention-wrapper value tests: a TrainingSampler decode of 5 rows (decoder lengths 2, 0, 1, 2, 3)
+# over a memory of 8 steps (lengths 3, 2, 3, 1, 1) with `Dense(depth, kernel_initializer="ones")` memory
+# (and query) layers, an LSTMCell(9) of ones and an attention layer of size 6 drawn by TensorFlow's seeded
+# Glorot uniform; the mean of every output and state field, as tfa's tests expect them (atol 1e-3).
+TFA_CASES = {  # name: (class, kwargs, depth, query_layer, attention_layer_size, alignment_history, means)
+    # means: rnn_output, sample_id, h, c, attention, alignments, alignment history (None: not kept)
+    "bahdanau": ("BahdanauAttention", {"kernel_initializer": "ones"}, 3, True, 6, True,
+                 (-0.003204414, 3.2, 0.40868404, 0.89017969, 0.041453815, 0.125, 0.125)),
+    "bahdanau_normalized": ("BahdanauAttention", {"kernel_initializer": "ones", "normalize": True}, 3, True, 6,
+                            False, (-0.008089137, 2.8, 0.49166861, 1.01068615, 0.042427111, 0.125, None)),
+    "luong": ("LuongAttention", {}, 9, False, 6, False,
+              (-0.06124732, 2.73333333, 0.52021580, 1.0964939, -0.0318060, 0.125, None)),
+    "luong_scaled": ("LuongAttention", {"scale": True}, 9, False, 6, False,
+                     (-0.06124732, 2.73333333, 0.52021580, 1.0964939, -0.0318060, 0.125, None)),
+    "no_attention_layer": ("BahdanauAttention", {"kernel_initializer": "ones"}, 3, True, None, False,
+                           (0.078317143, 4.2, 0.89382392, 1.722382, 0.026356646, 0.125, None)),
+    "bahdanau_monotonic": ("BahdanauMonotonicAttention", {"kernel_initializer": "ones"}, 3, True, 6, True,
+                           (-0.009921653, 3.13333333, 0.44612807, 0.95786464, 0.038682378, 0.09778417,
+                            0.10261579603)),
+    "bahdanau_monotonic_normalized": ("BahdanauMonotonicAttention", {"kernel_initializer": "ones", "normalize": True},
+                                      3, True, 6, True, (0.007140680, 3.26666666, 0.47012400, 1.0249618, 0.068432882,
+                                                         0.0615656, 0.07909643)),
+    "luong_monotonic": ("LuongMonotonicAttention", {}, 9, False, 6, True,
+                        (0.003664831, 3.06666666, 0.54318606, 1.12592840, 0.059128221, 0.05112994, 0.06994973868)),
+    "luong_monotonic_scaled": ("LuongMonotonicAttention", {"scale": True}, 9, False, 6, True,
+                               (0.003664831, 3.06666666, 0.54318606, 1.12592840, 0.059128221, 0.05112994,
+                                0.06994973868)),
+}
+
+
+def _tfa_data():
+    """tfa's inputs: NumPy's legacy generator at tfa's seed, after the draws tfa's harness makes first."""
+    legacy = np.random.RandomState(87654321)
+    legacy.randn(64, 10, 256), legacy.randint(1, 10, size=64), legacy.randn(64, 12, 128), legacy.randint(12, size=64)
+    return legacy.randn(5, 4, 7).astype(np.float32), legacy.randn(5, 8, 10).astype(np.float32)
+
+
+def _tfa_decode_tf(tf_backend, case):
+    cl, keras, tf = tf_backend.cl, tf_backend.keras, tf_backend.fw
+    cls, kwargs, depth, query_layer, size, history, _ = TFA_CASES[case]
+    decoder_inputs, memory = _tfa_data()
+    tf.random.set_seed(87654321)
+    limit = np.sqrt(6.0 / (9 + 10 + 6))  # Glorot uniform of the [cell + memory depth, 6] attention kernel
+    attention_kernel = tf.random.uniform([19, 6], -limit, limit, seed=1337).numpy()
+    ones = lambda: keras.layers.Dense(depth, kernel_initializer="ones", use_bias=False)
+    layers = {"memory_layer": ones(), **({"query_layer": ones()} if query_layer else {})}
+    m = getattr(cl, cls)(depth, memory, [3, 2, 3, 1, 1], **kwargs, **layers)
+    lstm = keras.layers.LSTMCell(9, recurrent_activation="sigmoid", kernel_initializer="ones",
+                                 recurrent_initializer="ones")
+    cell = cl.AttentionWrapper(lstm, m, attention_layer_size=size, alignment_history=history)
+    if size is not None:
+        cell.attention_layer.kernel_initializer = keras.initializers.Constant(attention_kernel)
+    decoder = cl.BasicDecoder(cell, cl.TrainingSampler())
+    dtype = keras.mixed_precision.global_policy().compute_dtype
+    outputs, state, _ = decoder(decoder_inputs, initial_state=cell.get_initial_state(batch_size=5, dtype=dtype),
+                                sequence_length=[2, 0, 1, 2, 3])
+    return decoder, m, (outputs, state)
+
+
+def _tfa_means(bk, result, history):
+    outputs, state = result
+    means = [bk.np(x).astype(np.float64).mean() for x in (outputs.rnn_output, outputs.sample_id, state.cell_state[0],
+                                                           state.cell_state[1], state.attention, state.alignments)]
+    means.append(bk.np(bk.cl.alignment_history_batch_major(state)).astype(np.float64).mean() if history else None)
+    return means
+
+
+def _assert_tfa_means(means, expected):
+    for what, got, want in zip(("rnn_output", "sample_id", "h", "c", "attention", "alignments", "history"),
+                               means, expected):
+        assert (got is None) == (want is None), what
+        if want is not None:
+            assert abs(got - want) < 1e-3, f"{what}: mean {got:.9f}, tfa 0.23 expects {want}"
+
+
+@pytest.mark.parametrize("case", sorted(TFA_CASES))
+def test_tfa_expected_numbers(tf_backend, case):
+    _, _, result = _tfa_decode_tf(tf_backend, case)
+    assert tuple(result[0].rnn_output.shape) == (5, 3, 10 if TFA_CASES[case][4] is None else 6)
+    assert result[0].rnn_output.dtype == tf_backend.fw.float32
+    _assert_tfa_means(_tfa_means(tf_backend, result, TFA_CASES[case][5]), TFA_CASES[case][6])
+
+
+@pytest.mark.parametrize("case", ["bahdanau", "luong"])
+def test_tfa_expected_numbers_under_mixed_float16(tf_backend, mixed_float16, case):
+    """tfa runs these two under `mixed_float16` too: float16 outputs and states, the same means."""
+    _, m, result = _tfa_decode_tf(tf_backend, case)
+    outputs, state = result
+    assert m.values.dtype == outputs.rnn_output.dtype == state.cell_state[0].dtype == tf_backend.fw.float16
+    _assert_tfa_means(_tfa_means(tf_backend, result, TFA_CASES[case][5]), TFA_CASES[case][6])
+
+
+@pytest.mark.parametrize("case", sorted(TFA_CASES))
+def test_tfa_expected_numbers_in_torch(tf_backend, torch_backend, case):
+    """PyTorch's twin with the TensorFlow decoder's weights: the same numbers (and so tfa's)."""
+    decoder, _, tf_result = _tfa_decode_tf(tf_backend, case)
+    weights = tf_backend.cl.export_weights(decoder)
+    cl, bk = torch_backend.cl, torch_backend
+    cls, kwargs, depth, query_layer, size, history, expected = TFA_CASES[case]
+    decoder_inputs, memory = _tfa_data()
+    m = getattr(cl, cls)(depth, bk.float(memory), bk.int([3, 2, 3, 1, 1]), **kwargs, memory_size=10,
+                         **({"query_size": 9} if query_layer else {}))
+    cell = cl.AttentionWrapper(cl.LSTMCell(9), m, attention_layer_size=size,
+                               alignment_history=history)
+    torch_decoder = cl.BasicDecoder(cell, cl.TrainingSampler())
+    run = lambda: torch_decoder(bk.float(decoder_inputs), initial_state=cell.get_initial_state(batch_size=5),
+                                sequence_length=bk.int([2, 0, 1, 2, 3]))
+    run()  # builds the cell
+    cl.import_weights(torch_decoder, weights)
+    m.setup_memory(bk.float(memory), bk.int([3, 2, 3, 1, 1]))
+    outputs, state, _ = run()
+    assert_close(bk.np(outputs.rnn_output), tf_backend.np(tf_result[0].rnn_output), what="rnn_output")
+    _assert_tfa_means(_tfa_means(bk, (outputs, state), history), expected)
+
+
 # -- 1. custom memory_layer / query_layer --------------------------------------------------------------
 @pytest.mark.parametrize("name", CLASSES)
 def test_custom_memory_and_query_layers_are_the_ones_used(backend, name):
