@@ -1,7 +1,5 @@
 """BasicDecoder + samplers + dynamic_decode: parity, known answers, the fast path, tf.function."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -101,14 +99,30 @@ def _greedy(bk, weights, end_token, impute=False, maximum_iterations=8, embeddin
     return weights, bk.np(result)
 
 
+def _first_hit_lengths(ids, token, steps=8):
+    """Each row's length if ``token`` ends it: its first occurrence + 1, else ``steps``."""
+    return [int(np.flatnonzero(row == token)[0]) + 1 if (row == token).any() else steps for row in ids]
+
+
+_SOME_ROWS_HIT = []  # (weights, token), found once per session
+
+
 def _an_end_token_some_rows_hit(tf_backend):
-    weights, (out, _, _) = _greedy(tf_backend, None, end_token=V + 5)  # never emitted: full length
-    ids = out.sample_id
-    for token in range(V):
-        hits = [(row == token).any() for row in ids]
-        if any(hits) and not all(hits):
-            return weights, token
-    return weights, int(ids[0, 2])
+    """Weights and an end token with which the rows of a greedy decode have different lengths:
+    at least one row finishes early (after more than one step) and at least one never finishes
+    (it runs on to ``maximum_iterations`` = 8)."""
+    if _SOME_ROWS_HIT:
+        return _SOME_ROWS_HIT[0]
+    template, _ = _greedy(tf_backend, None, end_token=V + 5)
+    for seed in range(20):
+        weights = random_weights(template, seed=seed)
+        _, (out, _, _) = _greedy(tf_backend, weights, end_token=V + 5)  # never emitted: full length
+        for token in range(V):
+            lengths = _first_hit_lengths(out.sample_id, token)
+            if 8 in lengths and any(1 < n < 8 for n in lengths):
+                _SOME_ROWS_HIT.append((weights, token))
+                return weights, token
+    raise AssertionError("no weights of 20 seeds give a greedy decode with rows of different lengths")
 
 
 @pytest.mark.parametrize("impute", [False, True])
@@ -116,6 +130,7 @@ def test_greedy_parity_identical_ids_and_lengths(tf_backend, torch_backend, impu
     weights, end = _an_end_token_some_rows_hit(tf_backend)
     _, a = _greedy(tf_backend, weights, end, impute)
     _, b = _greedy(torch_backend, weights, end, impute)
+    assert len(set(a[2].tolist())) > 1, f"the rows should have different lengths: {a[2]}"
     np.testing.assert_array_equal(a[0].sample_id, b[0].sample_id)
     np.testing.assert_array_equal(a[2], b[2])
     assert_close(a[0].rnn_output, b[0].rnn_output)
@@ -133,7 +148,8 @@ def test_end_token_stops_a_row(tf_backend, backend, impute):
         assert lengths[b] == expected, f"row {b}: ids {ids[b]}, length {lengths[b]}"
         if impute:
             assert not ids[b, expected:].any() and not out.rnn_output[b, expected:].any()
-    assert (lengths < 8).any(), "the chosen end token should stop at least one row"
+    assert (lengths < 8).any() and (lengths == 8).any(), f"some rows should stop early, others run on: {lengths}"
+    assert len(set(lengths.tolist())) > 1, f"the rows should have different lengths: {lengths}"
 
 
 def test_inference_sampler_continuous_parity(tf_backend, torch_backend):

@@ -19,6 +19,23 @@ def _greedy(bk):
     return bk.cl.BasicDecoder(bk.cl.LSTMCell(H), bk.cl.GreedyEmbeddingSampler(), bk.dense(H, V), maximum_iterations=3)
 
 
+class _NoInitialize:
+    """A helper that forgets ``initialize``."""
+
+    def sample(self, time, outputs, state):
+        return outputs
+
+    def next_inputs(self, time, outputs, state, sample_ids):
+        return None, outputs, state
+
+
+class _DuckSampler(_NoInitialize):
+    """Every method of a sampler, without subclassing ``Sampler``."""
+
+    def initialize(self, inputs, **kwargs):
+        return None, inputs
+
+
 CASES = {
     "sequence_length not 1-D": (
         lambda bk: bk.cl.dynamic_rnn(bk.cl.LSTMCell(H), _x(bk), sequence_length=bk.int([[1, 2, 3]])),
@@ -87,7 +104,26 @@ CASES = {
         ValueError, r"`maximum_iterations` must be >= 0, got -1"),
     "sampler not a Sampler": (
         lambda bk: bk.cl.BasicDecoder(bk.cl.LSTMCell(H), "greedy"),
-        TypeError, r"`sampler` must be a Sampler, got str"),
+        TypeError, r"`sampler` must be a Sampler \(a subclass of `Sampler` with `initialize`, `sample` and "
+                   r"`next_inputs`, or `CustomSampler\(initialize_fn, sample_fn, next_inputs_fn\)`\), got str "
+                   r"'greedy': it has no `initialize` and no `sample` and no `next_inputs`"),
+    "sampler without initialize": (
+        lambda bk: bk.cl.BasicDecoder(bk.cl.LSTMCell(H), _NoInitialize()),
+        TypeError, r"`sampler` must be a Sampler .*got _NoInitialize .*: it has no `initialize`$"),
+    "sampler not subclassing Sampler": (
+        lambda bk: bk.cl.BasicDecoder(bk.cl.LSTMCell(H), _DuckSampler()),
+        TypeError, r"got _DuckSampler .*: it has the methods but is not a subclass of `Sampler`"),
+    "Sampler subclass without initialize": (
+        lambda bk: type("HalfSampler", (bk.cl.Sampler,), {"sample": _NoInitialize.sample,
+                                                         "next_inputs": _NoInitialize.next_inputs})(),
+        TypeError, r"HalfSampler.*abstract method.*initialize"),
+    "CustomSampler initialize_fn not callable": (
+        lambda bk: bk.cl.CustomSampler(None, _NoInitialize.sample, _NoInitialize.next_inputs),
+        TypeError, r"`initialize_fn` must be callable, got None"),
+    "gather_tree parent id outside the beams": (
+        lambda bk: bk.cl.gather_tree(bk.int(np.ones((2, 1, 3))), bk.int([[[0, 1, 2]], [[0, 3, 1]]]), bk.int([2]), 9),
+        ValueError, r"`parent_ids` must lie in \[0, beam_width = 3\).*saw invalid parent id 3 at "
+                    r"\(batch, time, beam\) == \(0, 1, 1\)"),
     "cell input depth changes": (
         lambda bk: (lambda c: (bk.cl.dynamic_rnn(c, _x(bk)), bk.cl.dynamic_rnn(c, _x(bk, (B, T, E + 1)))))(
             bk.cl.LSTMCell(H)),

@@ -49,7 +49,7 @@ class SamplerInterface(abc.ABC):
 
     @property
     def batch_size(self):
-        """The batch size, known after ``initialize`` (a RuntimeError before)."""
+        """The batch size, known after ``initialize`` (a ValueError before, as in tfa)."""
         return check_initialized(self, self._batch_size)
 
 

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from course_lib.common import nest
 from course_lib.common.checks import check_rank, check_scalar, describe
+from course_lib.tf.errors import _check_parent_ids
 
 
 def _dims(t):
@@ -61,6 +62,12 @@ def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
       ``[T, B, W]``: ``out[t, b, w]`` is the token at step ``t`` of the sequence that ends in
       beam ``w``; ``end_token`` at and after ``max_sequence_lengths[b]`` and after the first
       ``end_token`` of a sequence (as tfa's kernel).
+
+    Raises:
+      InvalidArgumentValueError (a ``ValueError`` and a ``tf.errors.InvalidArgumentError``): a
+      parent id outside ``[0, W)`` at a step ``t < max_sequence_lengths[b]``, named with its
+      (batch, time, beam); in a ``tf.function``, an assertion with the same message. Later steps
+      are not read and may hold anything. int64 ids work too (tfa's kernel took int32 only).
     """
     step_ids = tf.convert_to_tensor(step_ids)
     parent_ids = tf.convert_to_tensor(parent_ids)
@@ -77,6 +84,7 @@ def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
     end_token = tf.cast(end_token, step_ids.dtype)
     parent_ids = tf.cast(parent_ids, tf.int32)
     T, B, W = _dims(step_ids)
+    parent_ids = _check_parent_ids(parent_ids, lengths, W)  # before tf.gather, which would fail or wrap
     start_beams = tf.broadcast_to(tf.range(W), [B, W])  # (B, W): each path starts in its own beam
 
     def step_back(carry, elems):

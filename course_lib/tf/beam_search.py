@@ -33,7 +33,7 @@ from course_lib.tf.beam_step import (
     BeamSearchDecoderOutput, BeamSearchDecoderState, FinalBeamSearchDecoderOutput, _attention_probs, _attention_states,
     _beam_search_step,
 )
-from course_lib.tf.decoder import Decoder, _call_cell
+from course_lib.tf.decoder import Decoder, _call_cell, _zero_state
 from course_lib.tf.sampler import _embedding_fn
 
 __all__ = [
@@ -57,13 +57,16 @@ class BeamSearchDecoder(Decoder):
       output_all_scores: step outputs carry the scores of all candidates ``[B, W, V]``.
       **kwargs: ``dynamic_decode`` options, e.g. ``maximum_iterations``.
 
-    Calling it::
+    Calling it (tfa's order: ``decoder(embedding, start_tokens, end_token, initial_state)``)::
 
         decoder = BeamSearchDecoder(cell, beam_width=W, output_layer=proj, maximum_iterations=20)
         outputs, state, lengths = decoder(embedding, start_tokens=start [B], end_token=eos,
                                           initial_state=tile_batch(encoder_state, W))
         outputs.predicted_ids  # [B, T, W], best beam first
         lengths                # [B, W]
+
+    An ``embedding`` given to the call overrides the constructor's ``embedding_fn`` for that call
+    (tfa: for every later call too).
 
     The initial state (and an attention mechanism's memory) must have ``B * W`` rows made with
     ``tile_batch``. With an ``AttentionWrapper(alignment_history=True)`` cell,
@@ -88,6 +91,16 @@ class BeamSearchDecoder(Decoder):
         object.__setattr__(self, "_embedding_fn", embedding_fn)
         self._batch_size = None
         self._dtype_of_scores = tf.float32
+
+    def __call__(self, embedding, start_tokens=None, end_token=None, initial_state=None, training=None, **kwargs):
+        """Run the search: ``(FinalBeamSearchDecoderOutput, BeamSearchDecoderState, lengths [B, W])``."""
+        self.built = True
+        return self.call(embedding, start_tokens, end_token, initial_state, training=training, **kwargs)
+
+    def call(self, embedding, start_tokens=None, end_token=None, initial_state=None, training=None, **kwargs):
+        """``dynamic_decode`` on this decoder, with ``initialize``'s arguments in tfa's order."""
+        return super().call(embedding, initial_state=initial_state, training=training,
+                            start_tokens=start_tokens, end_token=end_token, **kwargs)
 
     # -- the Decoder interface ---------------------------------------------------------------
     @property
@@ -125,7 +138,8 @@ class BeamSearchDecoder(Decoder):
         """Set up the search.
 
         Args:
-          embedding: ``[V, E]`` matrix, keras ``Embedding`` or callable (None with ``embedding_fn``).
+          embedding: ``[V, E]`` matrix, keras ``Embedding`` or callable; None to use ``embedding_fn``,
+            which a given ``embedding`` overrides.
           start_tokens: ``[B]`` int.
           end_token: int scalar.
           initial_state: the cell's state for ``B * W`` rows (``tile_batch``); zeros if None.
@@ -134,15 +148,14 @@ class BeamSearchDecoder(Decoder):
           ``(finished [B, W], start_inputs [B, W, E], BeamSearchDecoderState)``.
         """
         W = self.beam_width
-        if embedding is not None and self._embedding_fn is not None:
-            raise ValueError("give either `embedding` (to the call) or `embedding_fn` (to the constructor), not both")
         if embedding is None and self._embedding_fn is None:
             raise ValueError(
                 "`embedding` is None and no `embedding_fn` was given: pass the embedding matrix "
                 "[vocab_size, embedding_dim] to the call or an `embedding_fn` to the constructor"
             )
         # a plain attribute (not a registered child), like `_embedding_fn`
-        object.__setattr__(self, "_embed", _embedding_fn(embedding, self._embedding_fn))
+        embed = self._embedding_fn if embedding is None else _embedding_fn(embedding, None)
+        object.__setattr__(self, "_embed", embed)
         check_start_and_end(start_tokens, end_token)
         start_tokens, end_token = tf.convert_to_tensor(start_tokens), tf.convert_to_tensor(end_token)
         check_integer(start_tokens, "start_tokens")
@@ -152,7 +165,7 @@ class BeamSearchDecoder(Decoder):
         B = start_tokens.shape[0] if start_tokens.shape[0] is not None else tf.shape(start_tokens)[0]
 
         if initial_state is None:
-            initial_state = self.cell.get_initial_state(batch_size=B * W, dtype=tf.float32)
+            initial_state = _zero_state(self.cell, B * W, tf.float32)  # any cell (Keras 3 cells take no dtype)
         initial_state = nest.map_structure(
             lambda x: x if isinstance(x, tf.TensorArray) else tf.convert_to_tensor(x), initial_state)
         check_tiled_state(initial_state, B, W)

@@ -27,11 +27,13 @@ import tensorflow as tf
 
 from course_lib.common import nest
 from course_lib.common.args import (
-    MAXIMUM_ITERATIONS_CAP, capped_message, check_callable, check_cell, check_maximum_iterations,
+    MAXIMUM_ITERATIONS_CAP, accepted_kwargs, capped_message, check_callable, check_cell, check_maximum_iterations,
+    check_sampler,
 )
 from course_lib.common.checks import check_state, describe
 from course_lib.common.interfaces import DecoderInterface
 from course_lib.tf import _fused
+from course_lib.tf.errors import _check_tflite_batch_size
 from course_lib.tf.sampler import Sampler
 from course_lib.tf.tensor_array import TensorArray  # noqa: F401  (part of this module's names)
 
@@ -96,14 +98,16 @@ class BasicDecoder(Decoder):
     forcing, ``decoder(embedding, start_tokens=..., end_token=..., initial_state=...)`` at
     inference; returns ``(BasicDecoderOutput, final_state, final_sequence_lengths)``. Teacher
     forcing with a stock cell takes a fused path instead of the step loop (the same numbers):
-    ``cl.dynamic_decode(decoder, ...)`` always runs the loop.
+    ``cl.dynamic_decode(decoder, ...)`` always runs the loop. ``output_dtype.rnn_output`` is the
+    dtype of the initial state's first float leaf (tfa's rule; ``float16`` under a
+    ``mixed_float16`` policy); without ``initial_state`` the cell's zero state is used, for any
+    cell (a Keras 3 cell takes no ``dtype`` and uses its compute dtype).
     """
 
     def __init__(self, cell, sampler, output_layer=None, **kwargs):
         super().__init__(**kwargs)
         check_cell(cell)
-        if not isinstance(sampler, Sampler):
-            raise TypeError(f"`sampler` must be a Sampler, got {describe(sampler)}")
+        check_sampler(sampler, Sampler)
         check_callable(output_layer, "output_layer", allow_none=True)
         self.cell = cell
         self.sampler = sampler
@@ -138,12 +142,13 @@ class BasicDecoder(Decoder):
         """
         finished, first_inputs = self.sampler.initialize(inputs, **kwargs)
         B = self.sampler.batch_size
-        self._float_dtype = first_inputs.dtype if first_inputs.dtype.is_floating else tf.float32
+        inputs_dtype = first_inputs.dtype if first_inputs.dtype.is_floating else tf.float32
         if initial_state is None:
-            initial_state = self.cell.get_initial_state(batch_size=B, dtype=self._float_dtype)
+            initial_state = _zero_state(self.cell, B, inputs_dtype)
         else:
             initial_state = nest.like_state_size(self.cell.state_size, initial_state)
             check_state(self.cell.state_size, initial_state, B if isinstance(B, int) else None, "initial_state")
+        self._float_dtype = _first_float_dtype(initial_state, inputs_dtype)
         return finished, first_inputs, initial_state
 
     def step(self, time, inputs, state, training=None):
@@ -172,6 +177,23 @@ class BasicDecoder(Decoder):
             outputs, state = self.finalize(outputs, state, lengths)
             return (outputs if self.output_time_major else _batch_major(outputs)), state, lengths
         return super().call(inputs, initial_state=initial_state, training=training, **kwargs)
+
+
+def _zero_state(cell, batch_size, dtype):
+    """The zero state of any cell for ``batch_size`` rows: its ``get_initial_state`` with the
+    arguments it takes (a Keras 3 cell takes no ``dtype``: its compute dtype), else zeros
+    ``[batch_size, size]`` for every size of ``cell.state_size``."""
+    if not hasattr(cell, "get_initial_state"):
+        return tf.nest.map_structure(lambda size: tf.zeros([batch_size, size], dtype), cell.state_size)
+    return cell.get_initial_state(**accepted_kwargs(cell.get_initial_state, batch_size=batch_size, dtype=dtype))
+
+
+def _first_float_dtype(state, default):
+    """The dtype of the first floating tensor of ``state`` (``default`` if it has none)."""
+    for leaf in tf.nest.flatten(state):
+        if isinstance(leaf, (tf.Tensor, tf.Variable)) and leaf.dtype.is_floating:
+            return leaf.dtype
+    return default
 
 
 def _call_cell(cell, inputs, state, training):
@@ -255,7 +277,10 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
         ``MAXIMUM_ITERATIONS_CAP`` steps and warns, so an inference decode cannot hang.
       training: passed to ``decoder.step``.
       parallel_iterations, swap_memory: options of the graph loop.
-      scope, enable_tflite_convertible: accepted for tfa compatibility; unused.
+      scope: accepted for tfa compatibility; unused.
+      enable_tflite_convertible: as tfa, requires a batch size of 1 (an ``InvalidArgumentValueError``,
+        a ``ValueError`` and a ``tf.errors.InvalidArgumentError``, at the call or when traced; an
+        assertion when the batch size is only known at run time). The loop is the same.
       **kwargs: ``decoder_init_input`` and ``decoder_init_kwargs`` for ``decoder.initialize``,
         or keyword arguments for it.
 
@@ -271,6 +296,8 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
         finished, inputs, state = decoder.initialize(init_input, **init_kwargs)
     else:
         finished, inputs, state = decoder.initialize(**kwargs)
+    if enable_tflite_convertible:
+        finished = _check_tflite_batch_size(decoder.batch_size, finished)
 
     cap = limit if limit is not None else tf.constant(MAXIMUM_ITERATIONS_CAP, tf.int32)
     run = _decode_steps if tf.executing_eagerly() else _graph_loop(_decode_steps)

@@ -7,8 +7,8 @@ import tensorflow as tf
 from course_lib.common import nest
 from course_lib.common.checks import check_rank, check_sequence_length, check_state, describe
 from course_lib.tf import _fused
-from course_lib.tf.decoder import _graph_loop
-from course_lib.tf.sampler import _check_length_values
+from course_lib.tf.decoder import _graph_loop, _zero_state
+from course_lib.tf.errors import _check_length_values
 
 
 def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_major=False):
@@ -19,7 +19,8 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
       inputs: ``[B, T, D]`` float (``[T, B, D]`` if ``time_major``).
       sequence_length: optional int ``[B]``, each ``<= T``. Past a row's length its outputs are
         zero and its state stays as it was at the length (a length of 0 keeps the initial state).
-      initial_state: a state shaped like ``cell.state_size`` with batch ``B``; zeros if None.
+      initial_state: a state shaped like ``cell.state_size`` with batch ``B``; the cell's zero
+        state if None (for any cell: a Keras 3 cell takes no ``dtype`` and uses its compute dtype).
       time_major: whether ``inputs`` and the returned outputs are time-major.
 
     Returns:
@@ -40,7 +41,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
         check_sequence_length(sequence_length, B_static, T_static)
         sequence_length = tf.cast(_check_length_values(sequence_length, T_static, tf.shape(x)[0]), tf.int32)
     if initial_state is None:
-        initial_state = cell.get_initial_state(batch_size=B, dtype=inputs.dtype)
+        initial_state = _zero_state(cell, B, inputs.dtype)  # any cell (Keras 3 cells take no dtype)
     else:
         initial_state = nest.like_state_size(cell.state_size, initial_state)
         check_state(cell.state_size, initial_state, B_static, "initial_state")

@@ -6,19 +6,24 @@ inference samplers and the samplers built from functions; scheduled sampling is 
 ``course_lib.tf.scheduled_sampler``. The TF1 Helper names are aliases at the end.
 
 Ids are int32, as in tfa (the PyTorch backend uses int64). Random samplers draw with
-stateless ops seeded by ``(seed, time)``, so a seeded decode repeats exactly.
+stateless ops seeded by ``(seed, time)``, so a seeded decode repeats exactly (and draws other
+numbers than tfa's stateful ops with the same seed). ``categorical_sample`` and
+``bernoulli_sample`` are tfa's module functions, for ``InferenceSampler``'s ``sample_fn``.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-from course_lib.common.args import check_callable, check_start_and_end, check_temperature
+from course_lib.common.args import (
+    check_callable, check_embedding_given, check_start_and_end, check_temperature,
+)
 from course_lib.common.checks import (
-    check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
+    check_ids_in_vocabulary, check_integer, check_rank, check_scalar, check_sequence_length, describe,
 )
 
 from course_lib.common.interfaces import SamplerInterface
+from course_lib.tf.errors import _check_length_values, _check_sequence_is_right_padded, after
 
 
 class Sampler(SamplerInterface):
@@ -34,11 +39,12 @@ class Sampler(SamplerInterface):
         return tf.int32
 
 
-def _embedding_fn(embedding, embedding_fn, name="embedding"):
+def _embedding_fn(embedding, embedding_fn, name="embedding", owner=None):
     """The function ids -> vectors: ``embedding_fn`` if given, else a lookup in ``embedding``."""
     if embedding_fn is not None:
         check_callable(embedding_fn, "embedding_fn")
         return embedding_fn
+    check_embedding_given(embedding, owner)
     if isinstance(embedding, (tf.Tensor, tf.Variable)) or hasattr(embedding, "value") and hasattr(embedding, "shape"):
         check_rank(embedding, 2, name, "[vocab_size, embedding_dim]")
         return lambda ids: tf.nn.embedding_lookup(embedding, ids)
@@ -79,6 +85,7 @@ def _categorical(logits, seed, time, salt=0):
 
 
 def _bernoulli(p, batch_size, seed, time):
+    """One bool per row, True with probability ``p`` (a scalar or ``[batch_size]``)."""
     if seed is None:
         u = tf.random.uniform([batch_size])
     else:
@@ -86,11 +93,60 @@ def _bernoulli(p, batch_size, seed, time):
     return u < tf.cast(p, tf.float32)
 
 
+def _sample_shape(sample_shape):
+    """``sample_shape`` (an int, a list or ``()``) as an int32 vector."""
+    return tf.reshape(tf.convert_to_tensor(sample_shape, tf.int32), [-1])
+
+
+def categorical_sample(logits, dtype=tf.int32, sample_shape=(), seed=None):
+    """Draws from the categorical distributions ``softmax(logits)`` (tfa's module function).
+
+    Args:
+      logits: ``[..., V]`` float.
+      dtype: the dtype of the ids.
+      sample_shape: independent draws in front; ``()`` draws one id per distribution.
+      seed: an op seed (``tf.random.categorical``'s).
+
+    Returns:
+      ``[*sample_shape, ...]`` ids in ``[0, V)``.
+    """
+    logits = tf.convert_to_tensor(logits)
+    check_rank(logits, tuple(range(1, 9)), "logits", "[..., num_classes]")
+    shape = _sample_shape(sample_shape)
+    flat = tf.reshape(logits, [-1, tf.shape(logits)[-1]])  # (N, V): one distribution per row
+    draws = tf.random.categorical(flat, tf.reduce_prod(shape), dtype=tf.int64, seed=seed)  # (N, n)
+    draws = tf.reshape(tf.transpose(draws), tf.concat([shape, tf.shape(logits)[:-1]], 0))  # (*sample_shape, ...)
+    return tf.cast(draws, dtype)
+
+
+def bernoulli_sample(probs=None, logits=None, dtype=tf.int32, sample_shape=(), seed=None):
+    """Draws 0/1 from Bernoulli distributions, one per element (tfa's module function).
+
+    Args:
+      probs: ``[...]`` float, the probability of a 1; or None, and then ``logits``.
+      logits: ``[...]`` float, ``probs = sigmoid(logits)`` (multi-label outputs).
+      dtype: the dtype of the draws.
+      sample_shape: independent draws in front; ``()`` draws one per element.
+      seed: an op seed (``tf.random.uniform``'s).
+
+    Returns:
+      ``[*sample_shape, ...]`` 0/1 draws.
+    """
+    if (probs is None) == (logits is None):
+        raise ValueError(f"give exactly one of `probs` and `logits`, got probs={describe(probs)} and "
+                         f"logits={describe(logits)}")
+    probs = tf.sigmoid(tf.convert_to_tensor(logits)) if probs is None else tf.convert_to_tensor(probs)
+    shape = tf.concat([_sample_shape(sample_shape), tf.shape(probs)], 0)  # (*sample_shape, ...)
+    return tf.cast(tf.random.uniform(shape, seed=seed, dtype=probs.dtype) < probs, dtype)
+
+
 class TrainingSampler(Sampler):
     """Teacher forcing: step ``t+1`` reads the ground-truth ``inputs[:, t+1]``.
 
     ``initialize(inputs [B, T, D], sequence_length=None [B], mask=None [B, T])``; a row is
-    finished once ``t + 1 >= sequence_length``. ``sample`` is the argmax of the outputs.
+    finished once ``t + 1 >= sequence_length``. ``sample`` is the argmax of the outputs. A
+    ``mask`` (a tensor or a nested list; any dtype, nonzero meaning a step) must be right padded;
+    with ``time_major`` it is ``[T, B]``, as in tfa.
     """
 
     def __init__(self, time_major: bool = False):
@@ -113,8 +169,11 @@ class TrainingSampler(Sampler):
         T, B = tf.shape(self.inputs)[0], tf.shape(self.inputs)[1]
         self._batch_size = B_static if B_static is not None else B
         if mask is not None:
-            check_rank(mask, 2, "mask", "[batch, time]")
-            sequence_length = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+            mask = tf.cast(tf.convert_to_tensor(mask), tf.bool)
+            check_rank(mask, 2, "mask", "[time, batch]" if self.time_major else "[batch, time]")
+            assertion = _check_sequence_is_right_padded(mask, self.time_major)
+            sequence_length = tf.reduce_sum(tf.cast(mask, tf.int32), axis=0 if self.time_major else 1)
+            sequence_length = sequence_length if assertion is None else after(assertion, sequence_length)
         if sequence_length is None:
             sequence_length = tf.fill([B], T)
         else:
@@ -146,22 +205,6 @@ class TrainingSampler(Sampler):
         return finished, next_inputs, state
 
 
-def _check_length_values(sequence_length, T_static, T):
-    """Eagerly: a clear ValueError. In a graph: an assertion naming the argument."""
-    if tf.executing_eagerly():
-        check_length_values(sequence_length.numpy(), T_static)
-        return sequence_length
-    checks = [
-        tf.debugging.assert_non_negative(sequence_length, message="`sequence_length` must be >= 0"),
-        tf.debugging.assert_less_equal(
-            tf.cast(sequence_length, tf.int32), tf.cast(T, tf.int32),
-            message="`sequence_length` must be <= the time axis of the inputs",
-        ),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(sequence_length)
-
-
 class GreedyEmbeddingSampler(Sampler):
     """Inference: feed back the embedding of the argmax token; a row finishes on ``end_token``.
 
@@ -174,7 +217,7 @@ class GreedyEmbeddingSampler(Sampler):
 
     def initialize(self, embedding, start_tokens=None, end_token=None):
         """Returns ``(finished [B] all False, embedding of start_tokens [B, E])``."""
-        self._embed = _embedding_fn(embedding, self.embedding_fn)
+        self._embed = _embedding_fn(embedding, self.embedding_fn, owner=type(self).__name__)
         check_start_and_end(start_tokens, end_token)
         start_tokens = tf.convert_to_tensor(start_tokens)
         check_integer(start_tokens, "start_tokens")
@@ -266,9 +309,9 @@ class InferenceSampler(Sampler):
         return self.sample_fn(outputs)
 
     def next_inputs(self, time, outputs, state, sample_ids):
+        """Always ``next_inputs_fn(sample_ids)`` (or the ids), even once every row has finished (as tfa)."""
         finished = self.end_fn(sample_ids)
-        next_fn = (lambda: sample_ids) if self.next_inputs_fn is None else (lambda: self.next_inputs_fn(sample_ids))
-        next_inputs = tf.cond(tf.reduce_all(finished), lambda: self.start_inputs, next_fn)
+        next_inputs = sample_ids if self.next_inputs_fn is None else self.next_inputs_fn(sample_ids)
         return finished, next_inputs, state
 
 

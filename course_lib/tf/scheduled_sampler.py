@@ -10,13 +10,18 @@ from __future__ import annotations
 import tensorflow as tf
 
 from course_lib.common.args import check_probability_batch, check_probability_values
+from course_lib.common.checks import check_rank
 from course_lib.tf.sampler import TrainingSampler, _bernoulli, _categorical, _embedding_fn
 
 
 def _checked_probability(p):
-    """``sampling_probability`` as given, checked where its values are known (numbers, eager tensors)."""
-    if isinstance(p, (int, float)) or (hasattr(p, "numpy") and tf.executing_eagerly()):
-        check_probability_values(tf.convert_to_tensor(p, tf.float32).numpy())
+    """``sampling_probability`` as given: a scalar or a vector ``[batch]`` (checked at construction,
+    as tfa), with values in ``[0, 1]`` where they are known (numbers, constants, eager tensors)."""
+    tensor = p if isinstance(p, (tf.Tensor, tf.Variable)) else tf.convert_to_tensor(p, tf.float32)
+    check_rank(tensor, (0, 1), "sampling_probability", "(a scalar or a vector [batch_size])")
+    values = tensor.numpy() if tf.executing_eagerly() else tf.get_static_value(tensor)
+    if values is not None:
+        check_probability_values(values)
     return p
 
 
@@ -35,7 +40,7 @@ class ScheduledEmbeddingTrainingSampler(TrainingSampler):
 
     def initialize(self, inputs, sequence_length=None, mask=None, embedding=None):
         """Like ``TrainingSampler.initialize``; ``embedding [V, E]`` embeds sampled ids."""
-        self._embed = _embedding_fn(embedding, self.embedding_fn)
+        self._embed = _embedding_fn(embedding, self.embedding_fn, owner=type(self).__name__)
         out = super().initialize(inputs, sequence_length=sequence_length, mask=mask)
         check_probability_batch(self.sampling_probability, self.batch_size)
         return out
@@ -61,7 +66,10 @@ class ScheduledEmbeddingTrainingSampler(TrainingSampler):
 class ScheduledOutputTrainingSampler(TrainingSampler):
     """Scheduled sampling over continuous outputs: with probability ``sampling_probability``
     a row feeds its own output (through ``next_inputs_fn`` if given) instead of the ground truth.
-    ``sample_ids`` is a bool per row: True where the output is fed back.
+
+    ``sample_ids`` is int32 0/1 per row, as tfa's: 1 where the output is fed back. One draw per
+    row: with a vector probability ``[B]`` row ``b`` draws with ``p[b]`` (tfa drew ``[B, B]`` there,
+    which its ``next_inputs`` could not use).
     """
 
     def __init__(self, sampling_probability, time_major=False, seed=None, next_inputs_fn=None):
@@ -72,7 +80,7 @@ class ScheduledOutputTrainingSampler(TrainingSampler):
 
     @property
     def sample_ids_dtype(self):
-        return tf.bool
+        return tf.int32
 
     def initialize(self, inputs, sequence_length=None, mask=None, auxiliary_inputs=None):
         """Like ``TrainingSampler.initialize``; ``auxiliary_inputs [B, T, A]`` are concatenated
@@ -88,10 +96,11 @@ class ScheduledOutputTrainingSampler(TrainingSampler):
         return out
 
     def sample(self, time, outputs, state):
-        return _bernoulli(self.sampling_probability, tf.shape(outputs)[0], self.seed, time)
+        return tf.cast(_bernoulli(self.sampling_probability, tf.shape(outputs)[0], self.seed, time), tf.int32)
 
     def next_inputs(self, time, outputs, state, sample_ids):
         finished, base_next = self._next(time)
+        sample_ids = tf.cast(sample_ids, tf.bool)  # (B,): True where the output is fed back
 
         def maybe_sample():
             sampled = outputs if self.next_inputs_fn is None else self.next_inputs_fn(outputs)

@@ -13,6 +13,7 @@ import torch
 
 from course_lib.common import nest
 from course_lib.common.checks import check_rank, check_scalar, describe
+from course_lib.torch.errors import _check_parent_ids
 
 
 def tile_batch(t, multiplier: int, name=None):
@@ -52,6 +53,11 @@ def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
       ``[T, B, W]``: ``out[t, b, w]`` is the token at step ``t`` of the sequence that ends in
       beam ``w``; ``end_token`` at and after ``max_sequence_lengths[b]`` and after the first
       ``end_token`` of a sequence (as tfa's kernel).
+
+    Raises:
+      ValueError: a parent id outside ``[0, W)`` at a step ``t < max_sequence_lengths[b]``, named
+      with its (batch, time, beam); indexing would wrap -1 round to the last beam. Later steps are
+      not read and may hold anything.
     """
     step_ids, parent_ids = torch.as_tensor(step_ids), torch.as_tensor(parent_ids)
     check_rank(step_ids, 3, "step_ids", "[max_time, batch_size, beam_width]")
@@ -70,6 +76,7 @@ def gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
     check_scalar(end_token, "end_token")
     end_token = end_token.to(device=step_ids.device, dtype=step_ids.dtype)
     parent_ids = parent_ids.to(device=step_ids.device, dtype=torch.int64)
+    parent_ids = _check_parent_ids(parent_ids, lengths, W)  # before indexing, which would wrap -1 round
 
     batch = torch.arange(B, device=step_ids.device)[:, None]  # (B, 1)
     beam = torch.arange(W, device=step_ids.device).expand(B, W)  # (B, W): where each path is now

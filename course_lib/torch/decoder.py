@@ -24,7 +24,8 @@ from torch import nn
 
 from course_lib.common import nest
 from course_lib.common.args import (
-    MAXIMUM_ITERATIONS_CAP, capped_message, check_callable, check_cell, check_maximum_iterations,
+    MAXIMUM_ITERATIONS_CAP, accepted_kwargs, capped_message, check_callable, check_cell, check_maximum_iterations,
+    check_sampler,
 )
 from course_lib.common.checks import check_state, describe
 from course_lib.common.interfaces import DecoderInterface
@@ -86,14 +87,15 @@ class BasicDecoder(Decoder):
     forcing, ``decoder(embedding, start_tokens=..., end_token=..., initial_state=...)`` at
     inference; returns ``(BasicDecoderOutput, final_state, final_sequence_lengths)``. Teacher
     forcing with a stock cell takes a fused path instead of the step loop (the same numbers):
-    ``cl.dynamic_decode(decoder, ...)`` always runs the loop.
+    ``cl.dynamic_decode(decoder, ...)`` always runs the loop. ``output_dtype.rnn_output`` is the
+    dtype of the initial state's first float leaf (tfa's rule); without ``initial_state`` the
+    cell's zero state is used, for any cell.
     """
 
     def __init__(self, cell, sampler, output_layer=None, **kwargs):
         super().__init__(**kwargs)
         check_cell(cell)
-        if not isinstance(sampler, Sampler):
-            raise TypeError(f"`sampler` must be a Sampler, got {describe(sampler)}")
+        check_sampler(sampler, Sampler)
         check_callable(output_layer, "output_layer", allow_none=True)
         self.cell = cell
         self.sampler = sampler
@@ -128,13 +130,13 @@ class BasicDecoder(Decoder):
         """
         finished, first_inputs = self.sampler.initialize(inputs, **kwargs)
         B = self.sampler.batch_size
-        self._float_dtype = first_inputs.dtype if first_inputs.is_floating_point() else torch.float32
+        inputs_dtype = first_inputs.dtype if first_inputs.is_floating_point() else torch.float32
         if initial_state is None:
-            initial_state = self.cell.get_initial_state(batch_size=B, dtype=self._float_dtype,
-                                                        device=first_inputs.device)
+            initial_state = _zero_state(self.cell, B, inputs_dtype, first_inputs.device)
         else:
             initial_state = nest.like_state_size(self.cell.state_size, initial_state)
             check_state(self.cell.state_size, initial_state, B, "initial_state")
+        self._float_dtype = _first_float_dtype(initial_state, inputs_dtype)
         return finished, first_inputs, initial_state
 
     def step(self, time, inputs, state, training=None):
@@ -164,6 +166,24 @@ class BasicDecoder(Decoder):
                 outputs, state = self.finalize(BasicDecoderOutput(*outputs), state, lengths)
                 return _batch_major(outputs, self.output_time_major), state, lengths
         return super().forward(inputs, initial_state=initial_state, training=training, **kwargs)
+
+
+def _zero_state(cell, batch_size, dtype, device):
+    """The zero state of any cell for ``batch_size`` rows: its ``get_initial_state`` with the
+    arguments it takes, else zeros ``[batch_size, size]`` for every size of ``cell.state_size``."""
+    if not hasattr(cell, "get_initial_state"):
+        return nest.map_structure(lambda size: torch.zeros(batch_size, size, dtype=dtype, device=device),
+                                  cell.state_size)
+    return cell.get_initial_state(**accepted_kwargs(cell.get_initial_state, batch_size=batch_size, dtype=dtype,
+                                                    device=device))
+
+
+def _first_float_dtype(state, default):
+    """The dtype of the first floating tensor of ``state`` (``default`` if it has none)."""
+    for leaf in nest.flatten(state):
+        if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
+            return leaf.dtype
+    return default
 
 
 def _python_scalar(value):
@@ -217,7 +237,8 @@ def _stack(decoder, outputs_ta, device):
 
 
 def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maximum_iterations=None,
-                   parallel_iterations=32, swap_memory=False, training=None, scope=None, **kwargs):
+                   parallel_iterations=32, swap_memory=False, training=None, scope=None,
+                   enable_tflite_convertible=False, **kwargs):
     """Run ``decoder`` step by step until every row has finished.
 
     Args:
@@ -229,6 +250,8 @@ def dynamic_decode(decoder, output_time_major=False, impute_finished=False, maxi
         ``MAXIMUM_ITERATIONS_CAP`` steps and warns, so an inference decode cannot hang.
       training: passed to ``decoder.step``.
       parallel_iterations, swap_memory, scope: accepted for tfa compatibility; unused.
+      enable_tflite_convertible: accepted for tfa compatibility; unused (TFLite is TensorFlow's:
+        there, it requires a batch size of 1).
       **kwargs: ``decoder_init_input`` and ``decoder_init_kwargs`` for ``decoder.initialize``,
         or keyword arguments for it.
 

@@ -9,6 +9,7 @@ from course_lib.common.checks import (
     check_length_values, check_rank, check_sequence_length, check_state, describe,
 )
 from course_lib.torch import _fused
+from course_lib.torch.decoder import _zero_state
 from course_lib.torch.tensor_array import TensorArray
 
 
@@ -20,7 +21,8 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
       inputs: ``[B, T, D]`` float (``[T, B, D]`` if ``time_major``).
       sequence_length: optional int ``[B]``, each ``<= T``. Past a row's length its outputs are
         zero and its state stays as it was at the length (a length of 0 keeps the initial state).
-      initial_state: a state shaped like ``cell.state_size`` with batch ``B``; zeros if None.
+      initial_state: a state shaped like ``cell.state_size`` with batch ``B``; the cell's zero
+        state if None (for any cell).
       time_major: whether ``inputs`` and the returned outputs are time-major.
 
     Returns:
@@ -40,7 +42,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, time_maj
         check_length_values(sequence_length.detach().cpu().numpy(), T)
         sequence_length = sequence_length.to(torch.int64)
     if initial_state is None:
-        initial_state = cell.get_initial_state(batch_size=B, dtype=inputs.dtype, device=inputs.device)
+        initial_state = _zero_state(cell, B, inputs.dtype, inputs.device)  # any cell
     else:
         initial_state = nest.like_state_size(cell.state_size, initial_state)
         check_state(cell.state_size, initial_state, B, "initial_state")

@@ -5,21 +5,27 @@ in ``course_lib.common.interfaces``. This module has teacher forcing (``Training
 inference samplers and the samplers built from functions; scheduled sampling is in
 ``course_lib.torch.scheduled_sampler``. The TF1 Helper names are aliases at the end.
 
-Ids are int64 (PyTorch's index type); the TensorFlow backend uses int32, as tfa does.
+Ids are int64 (PyTorch's index type); the TensorFlow backend uses int32, as tfa does. Random
+samplers draw with a ``torch.Generator`` seeded by ``seed``, so a seeded decode repeats exactly.
+``categorical_sample`` and ``bernoulli_sample`` are tfa's module functions, for
+``InferenceSampler``'s ``sample_fn``.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.common.args import check_callable, check_start_and_end, check_temperature
+from course_lib.common.args import check_callable, check_embedding_given, check_start_and_end, check_temperature
 from course_lib.common.checks import (
     check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
 )
 
 from course_lib.common.interfaces import SamplerInterface
+from course_lib.torch.errors import _check_sequence_is_right_padded
 from course_lib.torch.utils import device_of as _device_of
 
 
@@ -36,11 +42,12 @@ class Sampler(SamplerInterface):
         return torch.int64
 
 
-def _embedding_fn(embedding, embedding_fn, name="embedding"):
+def _embedding_fn(embedding, embedding_fn, name="embedding", owner=None):
     """The function ids -> vectors: ``embedding_fn`` if given, else a lookup in ``embedding``."""
     if embedding_fn is not None:
         check_callable(embedding_fn, "embedding_fn")
         return embedding_fn
+    check_embedding_given(embedding, owner)
     if isinstance(embedding, nn.Embedding):
         return embedding
     if isinstance(embedding, torch.Tensor):
@@ -78,11 +85,63 @@ def _generator(seed, device):
     return gen
 
 
+def _sample_shape(sample_shape):
+    """``sample_shape`` (an int, a list or ``()``) as a tuple."""
+    return (int(sample_shape),) if isinstance(sample_shape, int) else tuple(int(n) for n in sample_shape)
+
+
+def categorical_sample(logits, dtype=torch.int64, sample_shape=(), seed=None):
+    """Draws from the categorical distributions ``softmax(logits)`` (tfa's module function).
+
+    Args:
+      logits: ``[..., V]`` float.
+      dtype: the dtype of the ids.
+      sample_shape: independent draws in front; ``()`` draws one id per distribution.
+      seed: seeds a ``torch.Generator`` for these draws.
+
+    Returns:
+      ``[*sample_shape, ...]`` ids in ``[0, V)``.
+    """
+    logits = torch.as_tensor(logits)
+    check_rank(logits, tuple(range(1, 9)), "logits", "[..., num_classes]")
+    shape = _sample_shape(sample_shape)
+    n = math.prod(shape)  # draws per distribution
+    probs = torch.softmax(logits.float().reshape(-1, logits.shape[-1]), dim=-1)  # (N, V): one distribution per row
+    draws = torch.multinomial(probs, max(n, 1), replacement=True, generator=_generator(seed, logits.device))[:, :n]
+    return draws.t().reshape(shape + tuple(logits.shape[:-1])).to(dtype)  # (*sample_shape, ...)
+
+
+def bernoulli_sample(probs=None, logits=None, dtype=torch.int64, sample_shape=(), seed=None):
+    """Draws 0/1 from Bernoulli distributions, one per element (tfa's module function).
+
+    Args:
+      probs: ``[...]`` float, the probability of a 1; or None, and then ``logits``.
+      logits: ``[...]`` float, ``probs = sigmoid(logits)`` (multi-label outputs).
+      dtype: the dtype of the draws.
+      sample_shape: independent draws in front; ``()`` draws one per element.
+      seed: seeds a ``torch.Generator`` for these draws.
+
+    Returns:
+      ``[*sample_shape, ...]`` 0/1 draws.
+    """
+    if (probs is None) == (logits is None):
+        raise ValueError(f"give exactly one of `probs` and `logits`, got probs={describe(probs)} and "
+                         f"logits={describe(logits)}")
+    probs = torch.sigmoid(torch.as_tensor(logits)) if probs is None else torch.as_tensor(probs)
+    if not probs.is_floating_point():
+        probs = probs.float()
+    shape = _sample_shape(sample_shape) + tuple(probs.shape)  # (*sample_shape, ...)
+    uniform = torch.rand(shape, generator=_generator(seed, probs.device), device=probs.device, dtype=probs.dtype)
+    return (uniform < probs).to(dtype)
+
+
 class TrainingSampler(Sampler):
     """Teacher forcing: step ``t+1`` reads the ground-truth ``inputs[:, t+1]``.
 
     ``initialize(inputs [B, T, D], sequence_length=None [B], mask=None [B, T])``; a row is
-    finished once ``t + 1 >= sequence_length``. ``sample`` is the argmax of the outputs.
+    finished once ``t + 1 >= sequence_length``. ``sample`` is the argmax of the outputs. A
+    ``mask`` (a tensor or a nested list; any dtype, nonzero meaning a step) must be right padded;
+    with ``time_major`` it is ``[T, B]``, as in tfa.
     """
 
     def __init__(self, time_major: bool = False):
@@ -103,8 +162,10 @@ class TrainingSampler(Sampler):
         T, B = self.inputs.shape[0], self.inputs.shape[1]
         self._batch_size = B
         if mask is not None:
-            check_rank(mask, 2, "mask", f"[batch, time] = [{B}, {T}]")
-            sequence_length = mask.to(torch.int64).sum(dim=1)
+            mask = torch.as_tensor(mask, device=inputs.device).bool()
+            check_rank(mask, 2, "mask", f"[time, batch] = [{T}, {B}]" if self.time_major else f"[batch, time] = [{B}, {T}]")
+            _check_sequence_is_right_padded(mask, self.time_major)
+            sequence_length = mask.to(torch.int64).sum(dim=0 if self.time_major else 1)
         if sequence_length is None:
             sequence_length = torch.full((B,), T, dtype=torch.int64, device=inputs.device)
         else:
@@ -146,7 +207,7 @@ class GreedyEmbeddingSampler(Sampler):
 
     def initialize(self, embedding, start_tokens=None, end_token=None):
         """Returns ``(finished [B] all False, embedding of start_tokens [B, E])``."""
-        self._embed = _embedding_fn(embedding, self.embedding_fn)
+        self._embed = _embedding_fn(embedding, self.embedding_fn, owner=type(self).__name__)
         check_start_and_end(start_tokens, end_token)
         start_tokens = torch.as_tensor(start_tokens)
         check_integer(start_tokens, "start_tokens")
@@ -239,9 +300,8 @@ class InferenceSampler(Sampler):
         return self.sample_fn(outputs)
 
     def next_inputs(self, time, outputs, state, sample_ids):
+        """Always ``next_inputs_fn(sample_ids)`` (or the ids), even once every row has finished (as tfa)."""
         finished = self.end_fn(sample_ids)
-        if bool(finished.all()):
-            return finished, self.start_inputs, state
         next_inputs = sample_ids if self.next_inputs_fn is None else self.next_inputs_fn(sample_ids)
         return finished, next_inputs, state
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import torch
 
 from course_lib.common.args import check_probability_batch, check_probability_values
+from course_lib.common.checks import check_rank
 from course_lib.torch.sampler import TrainingSampler, _categorical, _embedding_fn, _generator
 
 
 def _checked_probability(p):
-    """``sampling_probability`` as given, after checking its values."""
-    check_probability_values(torch.as_tensor(p, dtype=torch.float32).detach().cpu().numpy())
+    """``sampling_probability`` as given, after checking it (at construction, as tfa): a scalar or
+    a vector ``[batch]``, with values in ``[0, 1]``."""
+    tensor = torch.as_tensor(p, dtype=torch.float32)
+    check_rank(tensor, (0, 1), "sampling_probability", "(a scalar or a vector [batch_size])")
+    check_probability_values(tensor.detach().cpu().numpy())
     return p
 
 
@@ -34,7 +38,7 @@ class ScheduledEmbeddingTrainingSampler(TrainingSampler):
 
     def initialize(self, inputs, sequence_length=None, mask=None, embedding=None):
         """Like ``TrainingSampler.initialize``; ``embedding [V, E]`` embeds sampled ids."""
-        self._embed = _embedding_fn(embedding, self.embedding_fn)
+        self._embed = _embedding_fn(embedding, self.embedding_fn, owner=type(self).__name__)
         out = super().initialize(inputs, sequence_length=sequence_length, mask=mask)
         self._gen = _generator(self.seed, inputs.device)
         self._sched_gen = _generator(self.scheduling_seed, inputs.device)
@@ -60,7 +64,10 @@ class ScheduledEmbeddingTrainingSampler(TrainingSampler):
 class ScheduledOutputTrainingSampler(TrainingSampler):
     """Scheduled sampling over continuous outputs: with probability ``sampling_probability``
     a row feeds its own output (through ``next_inputs_fn`` if given) instead of the ground truth.
-    ``sample_ids`` is a bool per row: True where the output is fed back.
+
+    ``sample_ids`` is int64 0/1 per row (tfa's int32 0/1 in the TensorFlow backend): 1 where the
+    output is fed back. One draw per row: with a vector probability ``[B]`` row ``b`` draws with
+    ``p[b]`` (tfa drew ``[B, B]`` there, which its ``next_inputs`` could not use).
     """
 
     def __init__(self, sampling_probability, time_major=False, seed=None, next_inputs_fn=None):
@@ -71,7 +78,7 @@ class ScheduledOutputTrainingSampler(TrainingSampler):
 
     @property
     def sample_ids_dtype(self):
-        return torch.bool
+        return torch.int64
 
     def initialize(self, inputs, sequence_length=None, mask=None, auxiliary_inputs=None):
         """Like ``TrainingSampler.initialize``; ``auxiliary_inputs [B, T, A]`` are concatenated
@@ -89,10 +96,11 @@ class ScheduledOutputTrainingSampler(TrainingSampler):
 
     def sample(self, time, outputs, state):
         p = torch.as_tensor(self.sampling_probability, dtype=torch.float32, device=outputs.device)
-        return torch.bernoulli(p.expand(outputs.shape[0]), generator=self._gen).bool()
+        return torch.bernoulli(p.expand(outputs.shape[0]), generator=self._gen).to(torch.int64)
 
     def next_inputs(self, time, outputs, state, sample_ids):
         finished, base_next = self._next(time)
+        sample_ids = sample_ids.bool()  # (B,): True where the output is fed back
         if bool(finished.all()):
             return finished, base_next, state
         sampled = outputs if self.next_inputs_fn is None else self.next_inputs_fn(outputs)
