@@ -1,6 +1,6 @@
 """Chapter 6's checkers reject wrong answers with a message that names the slip (the context's sum,
-the normalized Bahdanau score's parts, the masked softmax's padding) and a hint; their references
-are what ``cl``'s attention mechanisms compute.
+the normalized Bahdanau score's parts, the masked softmax's padding and overflow) and a hint, and
+accept the worked solutions; their references are what ``cl``'s attention mechanisms compute.
 
 Wrong answers are the solutions with one thing broken (a subclass overriding one method, or a
 function wrapped around the solution), so each test names exactly the slip it checks.
@@ -8,12 +8,17 @@ function wrapped around the solution), so each test names exactly the slip it ch
 
 from __future__ import annotations
 
+import ast
+import importlib
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from course_lib.chapters.ch06_attention import checkers
 
-from tests.chapters.helpers import check, rejects
+from tests.chapters.helpers import check, rejects, solution
 
 
 @pytest.mark.parametrize("slip,kind,words", [
@@ -21,6 +26,9 @@ from tests.chapters.helpers import check, rejects
     (lambda a, m: a[..., None] * m, "shape", ["weighted *sum*"]),
     (lambda a, m: (a[..., None] * m).sum(-1), "shape", ["depth axis"]),
     (lambda a, m: (a[..., None] * m).sum(1) * 2, "value", ["`contexts` at example 0, depth 0"]),
+    (lambda a, m: m.sum(axis=1), "value", ["without the alignments"]),
+    (lambda a, m: a @ m, "shape", ["as matrices", "[N, N, D]"]),
+    (lambda a, m: a[:, None, :] @ m, "shape", ["middle axis", "squeeze"]),
 ])
 def test_context_slips(backend, slip, kind, words):
     def wrong(alignments, memory):
@@ -38,6 +46,9 @@ def test_context_shapes_are_the_issues(backend):
     (dict(normalize=False), ["weight normalisation"]),
     (dict(bias=False), ["the bias b"]),
     (dict(squash=False), ["the tanh"]),
+    (dict(gain=False), ["the gain g"]),
+    (dict(unit=False), ["did not divide it by its norm"]),
+    (dict(bias_inside=False), ["after the tanh"]),
 ])
 def test_bahdanau_score_slips(backend, flags, words):
     def wrong(*arrays):
@@ -108,6 +119,59 @@ def test_masked_softmax_with_a_uniform_empty_row(backend):
     rejects(check(backend, "check_masked_softmax", wrong), "value", "row 3 has length 0")
 
 
+def _mask(scores, lengths):
+    return np.arange(scores.shape[1])[None, :] < lengths[:, None]
+
+
+def test_masked_softmax_without_subtracting_the_row_maximum(backend):
+    """The issue's answer, exp of the scores times the mask, normalised: right wherever the scores are
+    small (rows 0-4, the checker's old case), NaN for the row of scores around 100."""
+    fw = backend.fw
+
+    def wrong(scores, lengths):
+        if backend.name == "tf":
+            mask = fw.sequence_mask(lengths, fw.shape(scores)[1], dtype=scores.dtype)
+            e = fw.exp(scores) * mask
+            return e / fw.maximum(fw.reduce_sum(e, -1, keepdims=True), 1e-30)  # a length-0 row: 0, not NaN
+        mask = (fw.arange(scores.shape[1])[None, :] < lengths[:, None]).float()
+        e = fw.exp(scores) * mask
+        return e / e.sum(-1, keepdim=True).clamp_min(1e-30)
+
+    scores, lengths = checkers.masked_softmax_arrays()
+    small = backend.np(wrong(backend.float(scores[:5]), backend.int(lengths[:5])))
+    np.testing.assert_allclose(small, checkers.masked_softmax_reference(scores[:5], lengths[:5]), atol=1e-5)
+    assert scores[5].max() > checkers.OVERFLOW
+    rejects(check(backend, "check_masked_softmax", wrong), "value", "row 5", "overflows float32",
+            "subtract each row's largest score")
+
+
+@pytest.mark.parametrize("slip,words", [
+    (lambda s, m: checkers._softmax(s) * m, ["zeroed the padding after a softmax over every position"]),
+    (lambda s, m: checkers._softmax(np.where(m, s, 0.0)), ["set the padded scores to 0"]),
+    (lambda s, m: checkers._softmax(np.where(m, s, 0.0)) * m, ["set the padded scores to 0", "multiplied by the mask"]),
+])
+def test_masked_softmax_slips(backend, slip, words):
+    def wrong(scores, lengths):
+        s = backend.np(scores).astype(np.float64)
+        return slip(s, _mask(s, backend.np(lengths)))
+
+    rejects(check(backend, "check_masked_softmax", wrong), "value", *words)
+
+
+def test_masked_softmax_with_the_mask_one_too_long(backend):
+    def wrong(scores, lengths):
+        s, L = backend.np(scores).astype(np.float64), backend.np(lengths)
+        return checkers.masked_softmax_reference(s, np.minimum(L + 1, s.shape[1]))  # positions <= length
+
+    rejects(check(backend, "check_masked_softmax", wrong), "value", "<=")
+
+
+@pytest.mark.parametrize("checker", ["check_context", "check_bahdanau_score", "check_masked_softmax"])
+def test_the_solutions_are_accepted(backend, checker):
+    result = check(backend, checker, solution(backend, checker))
+    assert result, result.message
+
+
 def test_masked_softmax_reference_is_cl_masking(backend):
     """The checker's reference is what a mechanism does with memory_sequence_length (Luong, identity keys)."""
     cl = backend.cl
@@ -123,3 +187,23 @@ def test_masked_softmax_reference_is_cl_masking(backend):
     mechanism.setup_memory(backend.float(memory), memory_sequence_length=backend.int(lengths))
     alignments, _ = mechanism(backend.float(scores))
     np.testing.assert_allclose(backend.np(alignments), checkers.masked_softmax_reference(scores, lengths), atol=1e-6)
+
+
+def test_the_monotonic_scan_figure_shows_what_cl_computes(backend, monkeypatch):
+    """figures/monotonic_scan.png draws section 5's example: its numbers are cl.monotonic_attention's
+    (recursive and parallel) for the same stopping chances, which the notebook source also uses."""
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.syspath_prepend(str(root / "figures"))
+    diagrams = importlib.import_module("diagrams_attention")
+    p = np.array([diagrams.SCAN_P_CHOOSE], np.float32)
+    previous = np.eye(p.shape[1], dtype=np.float32)[[diagrams.SCAN_PREVIOUS]]
+    _, weights, off_end = diagrams.scan()
+    for mode in ("recursive", "parallel"):
+        got = backend.np(backend.cl.monotonic_attention(backend.float(p), backend.float(previous), mode))
+        np.testing.assert_allclose(got[0], weights, atol=1e-6)
+    assert np.isclose(weights.sum() + off_end, 1.0) and weights[:diagrams.SCAN_PREVIOUS].sum() == 0
+    source = (root / "notebooks" / "src" / "06_attention.txt").read_text()
+    chances = [ast.literal_eval(m) for m in re.findall(r"p_choose = \w+\.\w+\((\[\[[^\]]*\]\])\)", source)]
+    assert len(chances) == 2 and all(c == [list(diagrams.SCAN_P_CHOOSE)] for c in chances), chances  # the tf and torch cells
+    previous_rows = [ast.literal_eval(m) for m in re.findall(r"previous = \w+\.\w+\((\[\[[^\]]*\]\])\)", source)]
+    assert len(previous_rows) == 2 and all(r[0].index(1.0) == diagrams.SCAN_PREVIOUS for r in previous_rows), previous_rows

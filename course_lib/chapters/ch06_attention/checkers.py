@@ -45,6 +45,11 @@ def context_mistake(got: np.ndarray, alignments, memory) -> Optional[str]:
             a[..., None] * m,
         "you summed alignments * memory over the depth axis; sum over time (axis 1) instead":
             (a[..., None] * m).sum(-1),
+        "you multiplied alignments [N, S] by memory [N, S, D] as matrices, which broadcasts to [N, N, D] (every "
+        "example's alignments against every memory); give the alignments a middle axis, [N, 1, S] @ [N, S, D]":
+            np.einsum("ns,msd->mnd", a, m),
+        "you kept the middle axis of the batched product, [N, 1, D]: squeeze it away to get [N, D]":
+            np.einsum("ns,nsd->nd", a, m)[:, None, :],
     }
     for text, value in candidates.items():
         if got.shape == value.shape and np.allclose(got, value, atol=1e-4):
@@ -68,15 +73,20 @@ def bahdanau_arrays():
 
 
 def bahdanau_reference(query, keys, query_kernel, attention_v, attention_g, attention_b, normalize=True, bias=True,
-                       squash=True):
-    """The normalized Bahdanau score ``[B, S]`` (the flags switch parts off to name the usual slips)."""
+                       squash=True, gain=True, unit=True, bias_inside=True):
+    """The normalized Bahdanau score ``[B, S]`` (the flags switch parts off to name the usual slips:
+    ``normalize`` both g and 1/|v|, ``gain`` g alone, ``unit`` 1/|v| alone; ``bias_inside=False`` adds b
+    after the tanh)."""
     v = np.asarray(attention_v, np.float64)
     if normalize:
-        v = attention_g * v / np.sqrt((v ** 2).sum())
+        v = (attention_g if gain else 1.0) * v / (np.sqrt((v ** 2).sum()) if unit else 1.0)
     hidden = np.asarray(keys, np.float64) + (np.asarray(query, np.float64) @ query_kernel)[:, None, :]
-    if bias:
+    if bias and bias_inside:
         hidden = hidden + attention_b
-    return ((np.tanh(hidden) if squash else hidden) * v).sum(-1)
+    hidden = np.tanh(hidden) if squash else hidden
+    if bias and not bias_inside:
+        hidden = hidden + attention_b
+    return (hidden * v).sum(-1)
 
 
 def bahdanau_mistake(got, *arrays) -> Optional[str]:
@@ -87,6 +97,9 @@ def bahdanau_mistake(got, *arrays) -> Optional[str]:
         "you left out the bias b inside the tanh": dict(bias=False),
         "you left out both the normalisation of v and the bias b": dict(normalize=False, bias=False),
         "you left out the tanh": dict(squash=False),
+        "you left out the gain g: the normalized v is g * v / |v|, not v / |v|": dict(gain=False),
+        "you scaled v by g but did not divide it by its norm |v|: use g * v / |v|": dict(unit=False),
+        "you added the bias b after the tanh; it goes inside: tanh(keys + W_q query + b)": dict(bias_inside=False),
     }
     for text, flags in candidates.items():
         value = bahdanau_reference(*arrays, **flags)
@@ -101,12 +114,18 @@ def bahdanau_mistake(got, *arrays) -> Optional[str]:
 
 # -- exercise 3: the masked softmax ---------------------------------------------------------------
 
+#: a score this large overflows exp in float32 (exp(88.7) is float32's largest number)
+OVERFLOW = 88.0
+
+
 def masked_softmax_arrays(seed: int = 8):
-    """``(scores [B, S], lengths [B])`` for check_masked_softmax (a length-0 row included)."""
+    """``(scores [B, S], lengths [B])`` for check_masked_softmax (a length-0 row included, and a row of
+    scores around 100, which a softmax that does not subtract the row's maximum turns into NaN)."""
     rng = np.random.default_rng(seed)
     scores = (rng.standard_normal((5, 6)) * 3).astype(np.float32)
     scores[1, 4:] = 50.0  # large scores on padding: they must not leak in
-    return scores, np.array([6, 4, 1, 0, 3])
+    large = (100 + 2 * rng.standard_normal((1, 6))).astype(np.float32)  # row 5: exp overflows float32
+    return np.concatenate([scores, large]), np.array([6, 4, 1, 0, 3, 5])
 
 
 def masked_softmax_reference(scores, lengths):
@@ -119,19 +138,45 @@ def masked_softmax_reference(scores, lengths):
     return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
 
 
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
 def masked_softmax_mistake(got, scores, lengths) -> Optional[str]:
     """Name the usual slips of the masked softmax (None if none matches)."""
     got = np.asarray(got, np.float64)
+    scores, lengths = np.asarray(scores, np.float64), np.asarray(lengths)
     ref = masked_softmax_reference(scores, lengths)
+    bad = ~np.isfinite(got).all(-1) if got.shape == ref.shape else np.zeros(len(lengths), bool)
+    overflowed = np.flatnonzero(bad & (lengths > 0) & (scores.max(-1) > OVERFLOW))
+    if overflowed.size:
+        row = int(overflowed[0])
+        return (f"row {row} (length {lengths[row]}, scores up to {scores[row].max():.0f}) holds NaN: exp of a score "
+                f"above {OVERFLOW:.0f} overflows float32 to inf, and inf / inf is NaN; subtract each row's largest "
+                "score before exp (the softmax does not change: exp(s - m) / sum exp(s - m) = exp(s) / sum exp(s))")
     if np.isnan(got).any():
         row = int(np.argwhere(np.isnan(got))[0][0])
         return (f"row {row} (length {lengths[row]}) holds NaN: with every score masked to -inf the softmax divides "
                 "0 by 0; mask with a large negative number and multiply by the mask afterwards")
-    e = np.exp(np.asarray(scores, np.float64) - np.asarray(scores, np.float64).max(-1, keepdims=True))
-    plain = e / e.sum(-1, keepdims=True)
+    mask = np.arange(scores.shape[1])[None, :] < lengths[:, None]
+    plain = _softmax(scores)
     if got.shape == plain.shape and np.allclose(got, plain, atol=1e-4):
         return "you took the softmax over every position; positions past a row's length must get exactly 0"
-    zero_rows = np.asarray(lengths) == 0
+    slips = {
+        "you zeroed the padding after a softmax over every position, so a row's real steps no longer sum to 1: "
+        "mask the scores before the softmax": plain * mask,
+        "you set the padded scores to 0 before the softmax: exp(0) still gives padding weight; use a very negative "
+        "number": _softmax(np.where(mask, scores, 0.0)),
+        "you set the padded scores to 0 before the softmax and multiplied by the mask after it, so a row's real "
+        "steps no longer sum to 1; use a very negative number": _softmax(np.where(mask, scores, 0.0)) * mask,
+        "your mask keeps position `length` of each row too: the real positions are 0 .. length - 1 (compare with <, "
+        "not <=)": masked_softmax_reference(scores, np.minimum(lengths + 1, scores.shape[1])),
+    }
+    for text, value in slips.items():
+        if got.shape == value.shape and np.allclose(got, value, atol=1e-4):
+            return text
+    zero_rows = lengths == 0
     if got.shape == ref.shape and np.allclose(got[~zero_rows], ref[~zero_rows], atol=1e-4) and zero_rows.any():
         row = int(np.flatnonzero(zero_rows)[0])
         return (f"row {row} has length 0: all its alignments must be 0 (cl gives zeros; a plain masked softmax gives "
@@ -197,7 +242,8 @@ def check_masked_softmax(bk, masked_softmax) -> CheckResult:
                 return f"row {row} has length {lengths[row]}, so step {step} is padding and must get exactly 0"
             return f"step {step} is inside row {row}'s length {lengths[row]}"
         expect_close("alignments", got, want, ("row", "memory step"), atol=1e-5, explain=explain)
-        return f"exactly 0 past the lengths {lengths.tolist()} (a length-0 row included), rows sum to 1"
+        return (f"exactly 0 past the lengths {lengths.tolist()} (a length-0 row included), rows sum to 1, "
+                "scores around 100 included")
     return run_check("check_masked_softmax", body, HINTS["check_masked_softmax"])
 
 
