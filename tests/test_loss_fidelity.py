@@ -239,3 +239,24 @@ def test_sequence_loss_in_keras_fit_with_float_targets(tf_backend):
                         shuffle=False, verbose=0)
     want = _reference(logits, targets, np.ones((B, T)), False, False, True, True)
     np.testing.assert_allclose(history.history["loss"][0], want, rtol=1e-5)
+
+
+def test_a_model_compiled_with_sequence_loss_saves_and_loads(tf_backend, tmp_path):
+    """Keras format keeps the compiled loss: ``load_model`` finds SequenceLoss (registered as
+    ``course_lib>SequenceLoss``) with its flags, and evaluates to the same loss."""
+    import keras
+
+    cl = tf_backend.cl
+    logits, targets = _data(8)
+    model = _fixed_logits_model(logits)
+    flags = dict(average_across_timesteps=True, average_across_batch=True, sum_over_timesteps=False,
+                 sum_over_batch=False)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss=cl.SequenceLoss(**flags))
+    x, y = np.ones((B, T), np.float32), targets.astype(np.int32)
+    model.fit(x, y, sample_weight=WEIGHTS, batch_size=B, shuffle=False, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras", custom_objects={"FixedLogits": type(model.layers[1])})
+    assert isinstance(loaded.loss, cl.SequenceLoss)
+    assert loaded.loss.get_config() == model.loss.get_config()
+    want = _reference(logits, targets, WEIGHTS, **flags)
+    np.testing.assert_allclose(loaded.evaluate(x, y, sample_weight=WEIGHTS, batch_size=B, verbose=0), want, rtol=1e-5)

@@ -88,6 +88,7 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True, avera
         return crossent
 
 
+@keras.saving.register_keras_serializable(package="course_lib")
 class SequenceLoss(keras.losses.Loss):
     """``sequence_loss`` as a Keras loss: ``loss(y_true, y_pred, sample_weight=None)``.
 
@@ -95,7 +96,9 @@ class SequenceLoss(keras.losses.Loss):
     ``model.compile(loss=SequenceLoss())`` then ``fit(x, targets, sample_weight=weights [B, T])``
     works with int targets ``[B, T]`` and one-hot targets ``[B, T, V]``: ``__call__`` is
     overridden (as tfa did), so Keras hands it the targets and the ``[B, T]`` weights unchanged
-    and does no reduction of its own. Without ``sample_weight`` every position weighs 1.
+    and does no reduction of its own. Without ``sample_weight`` every position weighs 1. Ids
+    cast to float (whole numbers) are taken as ids. Registered as ``course_lib>SequenceLoss``, so
+    a model compiled with it saves and loads in Keras format.
     """
 
     def __init__(self, average_across_timesteps=False, average_across_batch=False,
