@@ -172,17 +172,27 @@ def test_tfa_expected_numbers_in_torch(tf_backend, torch_backend, case):
 @pytest.mark.parametrize("name", CLASSES)
 def test_custom_memory_and_query_layers_are_the_ones_used(backend, name):
     memory_layer, kernel, bias = _layer(backend, D, U, seed=1)
-    query_layer, _, _ = _layer(backend, 5, U, seed=2)  # a query of depth 5, projected to U
+    query_layer, query_kernel, query_bias = _layer(backend, 5, U, seed=2)  # a query of depth 5, projected to U
     m = getattr(backend.cl, name)(U, backend.float(MEMORY), backend.int(LENGTHS), memory_layer=memory_layer,
                                   query_layer=query_layer)
     assert m.memory_layer is memory_layer and m.query_layer is query_layer
     masked = MEMORY * (np.arange(T)[None, :] < LENGTHS[:, None])[:, :, None]
     assert_close(backend.np(m.keys), masked @ kernel + bias, what="keys = memory_layer(memory)")
-    query = backend.float(RNG.standard_normal((B, 5)))
-    alignments, _ = m([query, _state(backend, m, name)])
+    query = RNG.standard_normal((B, 5)).astype(np.float32)
+    alignments, _ = m([backend.float(query), _state(backend, m, name)])
     a = backend.np(alignments)
     assert a.shape == (B, T)
-    assert np.all(a[np.arange(T)[None, :] >= LENGTHS[:, None]] == 0)
+    valid = np.arange(T)[None, :] < LENGTHS[:, None]
+    assert np.all(a[~valid] == 0)
+    keys, processed = masked @ kernel + bias, query @ query_kernel + query_bias  # (B, T, U), (B, U)
+    if name == "LuongAttention":
+        score = np.einsum("bu,btu->bt", processed, keys)
+    elif name == "BahdanauAttention":
+        score = np.tanh(keys + processed[:, None, :]) @ backend.np(m.attention_v)
+    else:
+        return
+    expected = np.where(valid, np.exp(score - score.max(1, keepdims=True)), 0)
+    assert_close(a, expected / expected.sum(1, keepdims=True), what="alignments through the custom layers")
 
 
 def test_custom_layers_must_be_layers(backend):
@@ -452,8 +462,11 @@ def test_flat_list_state_is_rebuilt(backend, alignment_history):
         assert_close(backend.np(output2), backend.np(output), what="output")
         assert_close(backend.np(next_state2.cell_state), backend.np(next_state.cell_state), what="cell state")
         assert_close(backend.np(next_state2.alignments), backend.np(next_state.alignments), what="alignments")
-    with pytest.raises(TypeError, match="`state` must be an AttentionWrapperState.*5 tensors|`state` must be an"):
+    with pytest.raises(TypeError, match=rf"`state` must be an AttentionWrapperState.*flat list of {len(flat)} "
+                                        r"tensors.*got 3 tensors"):
         cell(step_inputs, flat[:3])
+    with pytest.raises(TypeError, match="`state` must be an AttentionWrapperState.*got"):
+        cell(step_inputs, "state")
 
 
 # -- 6. mixed precision ----------------------------------------------------------------------------------
