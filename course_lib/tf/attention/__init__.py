@@ -8,6 +8,8 @@ A mechanism holds the encoder's output (the *memory*) and scores a decoder query
 Modules, each importing only those above it:
 
 * ``ops``: ``hardmax``, ``safe_cumprod``, ``monotonic_attention`` (stateless functions);
+* ``keras_support`` (TensorFlow only): ``get_config`` / ``from_config``, tfa's two-phase ``build`` and
+  the nodes of a functional ``keras.Model`` whose memory is a Keras symbolic tensor;
 * ``base``: ``AttentionMechanism`` (memory set-up, masking) and the additive / multiplicative scores;
 * ``bahdanau_luong``: ``BahdanauAttention``, ``LuongAttention``;
 * ``monotonic``: ``BahdanauMonotonicAttention``, ``LuongMonotonicAttention``;
