@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["cells", "rnn", "sampler", "scheduled_sampler", "decoder", "tensor_array", "loss", "weights", "utils",
            "attention", "attention.ops", "attention.base", "attention.bahdanau_luong", "attention.monotonic",
-           "attention.location", "attention.wrapper", "beam_search", "beam_step", "beam_ops", "trace",
+           "attention.location", "attention.wrapper", "beam_search", "beam_step", "beam_ops", "errors", "trace",
            "contrib", "contrib.nn", "contrib.rnn", "contrib.rnn.cells", "contrib.rnn.wrappers", "contrib.seq2seq",
            "contrib.seq2seq.helper", "contrib.seq2seq.basic_decoder", "contrib.seq2seq.attention_wrapper",
            "contrib.seq2seq.beam_search_decoder", "contrib.seq2seq.loss"]

@@ -21,6 +21,13 @@ def _inputs(bk, seed=0, shape=(B, T, E)):
     return bk.float(np.random.default_rng(seed).standard_normal(shape))
 
 
+def _errors_module(bk):
+    """``course_lib.<backend>.errors``: the value checks and their error class."""
+    import importlib
+
+    return importlib.import_module(f"course_lib.{bk.name}.errors")
+
+
 def _sampler_module(bk):
     """``course_lib.<backend>.sampler``: tfa's ``seq2seq.sampler`` module functions live there, as in tfa."""
     import importlib
@@ -140,8 +147,9 @@ def test_left_padded_mask_is_refused(backend):
     cl = backend.cl
     pattern = (r"`mask` must be right padded \(each row True for its first steps, then only False: the input "
                r"sequence should be right padded\), got row 1 = \[0, 1, 1, 1, 1\]")
-    with pytest.raises(ValueError, match=pattern) as caught:
+    with pytest.raises(_errors_module(backend).InvalidArgumentValueError, match=pattern) as caught:
         cl.TrainingSampler().initialize(_inputs(backend), mask=_left_padded())
+    assert isinstance(caught.value, ValueError)
     if backend.name == "tf":  # tfa raised InvalidArgumentError: the error is both
         assert isinstance(caught.value, backend.fw.errors.InvalidArgumentError)
     time_major = np.array(_left_padded()).T.tolist()
@@ -220,6 +228,26 @@ def test_tflite_convertible_needs_batch_size_one(tf_backend):
     assert unknown(tf.constant([1], tf.int32)).shape == (1,)
     with pytest.raises(tf.errors.InvalidArgumentError, match="got batch size 2"):  # known when it runs
         unknown(tf.constant([1, 1], tf.int32))
+
+
+def test_tflite_convertible_decode_converts_to_tflite(tf_backend):
+    """tfa's check: a batch-1 greedy decode under tf.function converts (TFLite builtins plus select TF ops)."""
+    tf = tf_backend.fw
+    decoder = _greedy_decoder(tf_backend)
+    embedding = _inputs(tf_backend, shape=(V, H))
+
+    @tf.function
+    def run(start_tokens, end_token):
+        state = [tf.zeros([tf.size(start_tokens), H])] * 2
+        return tf_backend.cl.dynamic_decode(decoder, maximum_iterations=3, enable_tflite_convertible=True,
+                                            decoder_init_input=embedding,
+                                            decoder_init_kwargs=dict(initial_state=state, start_tokens=start_tokens,
+                                                                     end_token=end_token))
+
+    concrete = run.get_concrete_function(tf.TensorSpec([1], tf.int32), tf.TensorSpec([], tf.int32))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], run)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+    assert len(converter.convert()) > 0
 
 
 def test_tflite_convertible_is_accepted_and_unused_in_torch(torch_backend):
@@ -424,6 +452,7 @@ def test_gather_tree_names_a_bad_parent_id(backend, bad):
                rf"saw invalid parent id {bad} at \(batch, time, beam\) == \(1, 1, 2\)")
     with pytest.raises(ValueError, match=pattern) as caught:
         backend.cl.gather_tree(backend.int(step_ids), backend.int(parents), backend.int([3, 3]), 11)
+    assert isinstance(caught.value, _errors_module(backend).InvalidArgumentValueError)  # the same name in both
     if backend.name == "tf":
         assert isinstance(caught.value, backend.fw.errors.InvalidArgumentError)
 

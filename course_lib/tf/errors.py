@@ -34,7 +34,7 @@ class InvalidArgumentValueError(tf.errors.InvalidArgumentError, ValueError):
         super().__init__(node_def, op, message, *args)
 
 
-def graph_assertion(condition, message_fn, values):
+def _graph_assertion(condition, message_fn, values):
     """An assertion op that fails unless ``condition`` holds, with ``message_fn``'s message.
 
     Args:
@@ -55,7 +55,7 @@ def graph_assertion(condition, message_fn, values):
     return tf.debugging.Assert(condition, [tf.strings.format(text, [values[i] for i in order])])
 
 
-def after(assertion, tensor):
+def _after(assertion, tensor):
     """``tensor``, computed after ``assertion`` has run (so a graph cannot skip the check)."""
     with tf.control_dependencies([assertion]):
         return tf.identity(tensor)
@@ -97,7 +97,7 @@ def _check_sequence_is_right_padded(mask, time_major):
     lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # (B,)
     wrong = tf.reduce_any(tf.not_equal(mask, tf.sequence_mask(lengths, tf.shape(mask)[1])), axis=1)  # (B,)
     row = tf.argmax(tf.cast(wrong, tf.int32), output_type=tf.int32)  # the first wrong row (0 if none)
-    return graph_assertion(tf.logical_not(tf.reduce_any(wrong)), right_padding_message,
+    return _graph_assertion(tf.logical_not(tf.reduce_any(wrong)), right_padding_message,
                            [row, tf.cast(tf.gather(mask, row), tf.int32)])
 
 
@@ -118,7 +118,7 @@ def _check_parent_ids(parent_ids, max_sequence_lengths, beam_width):
     where = tf.cast(tf.where(inside & ((p < 0) | (p >= beam_width))), tf.int32)  # (n, 3): (batch, time, beam)
     b, t, w = tf.unstack(tf.concat([where, tf.zeros([1, 3], tf.int32)], 0)[0])  # the first bad one (0s if none)
     ok = tf.equal(tf.shape(where)[0], 0)
-    return after(graph_assertion(ok, parent_ids_message, [p[b, t, w], b, t, w, beam_width]), parent_ids)
+    return _after(_graph_assertion(ok, parent_ids_message, [p[b, t, w], b, t, w, beam_width]), parent_ids)
 
 
 def _check_tflite_batch_size(batch_size, finished):
@@ -130,7 +130,7 @@ def _check_tflite_batch_size(batch_size, finished):
         return finished
     if tf.executing_eagerly():
         return _check_tflite_batch_size(int(batch_size), finished)
-    return after(graph_assertion(tf.equal(batch_size, 1), tflite_batch_message, [batch_size]), finished)
+    return _after(_graph_assertion(tf.equal(batch_size, 1), tflite_batch_message, [batch_size]), finished)
 
 
 def _check_whole_ids(ids):
@@ -147,5 +147,5 @@ def _check_whole_ids(ids):
     flat = tf.reshape(ids, [-1])
     bad = tf.logical_not(tf.math.is_finite(flat)) | tf.not_equal(flat, tf.round(flat))  # (N,)
     first = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)  # the first bad one (0 if none)
-    assertion = graph_assertion(tf.logical_not(tf.reduce_any(bad)), whole_ids_message, [tf.gather(flat, first)])
-    return after(assertion, tf.cast(ids, tf.int32))
+    assertion = _graph_assertion(tf.logical_not(tf.reduce_any(bad)), whole_ids_message, [tf.gather(flat, first)])
+    return _after(assertion, tf.cast(ids, tf.int32))

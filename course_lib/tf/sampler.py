@@ -23,7 +23,7 @@ from course_lib.common.checks import (
 )
 
 from course_lib.common.interfaces import SamplerInterface
-from course_lib.tf.errors import _check_length_values, _check_sequence_is_right_padded, after
+from course_lib.tf.errors import _after, _check_length_values, _check_sequence_is_right_padded
 
 
 class Sampler(SamplerInterface):
@@ -173,7 +173,7 @@ class TrainingSampler(Sampler):
             check_rank(mask, 2, "mask", "[time, batch]" if self.time_major else "[batch, time]")
             assertion = _check_sequence_is_right_padded(mask, self.time_major)
             sequence_length = tf.reduce_sum(tf.cast(mask, tf.int32), axis=0 if self.time_major else 1)
-            sequence_length = sequence_length if assertion is None else after(assertion, sequence_length)
+            sequence_length = sequence_length if assertion is None else _after(assertion, sequence_length)
         if sequence_length is None:
             sequence_length = tf.fill([B], T)
         else:
@@ -322,7 +322,8 @@ class CustomSampler(Sampler):
     """
 
     def __init__(self, initialize_fn, sample_fn, next_inputs_fn, sample_ids_shape=None, sample_ids_dtype=None):
-        for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn), ("next_inputs_fn", next_inputs_fn)):
+        for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn),
+                         ("next_inputs_fn", next_inputs_fn)):
             check_callable(fn, name)
         self.initialize_fn = initialize_fn
         self.sample_fn = sample_fn

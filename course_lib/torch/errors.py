@@ -3,8 +3,9 @@
 Some checks look at values, not shapes: parent ids of ``gather_tree`` within ``[0, beam_width)``
 a ``mask`` that is right padded (``TrainingSampler``) and float class ids that are whole numbers
 (``SequenceLoss``'s ``y_true``). PyTorch runs eagerly, so the values
-are read in NumPy and a bad one raises a ``ValueError`` at the call (the TensorFlow backend's
-error is also a ``tf.errors.InvalidArgumentError``, as tfa's was). The messages are written once,
+are read in NumPy and a bad one raises an ``InvalidArgumentValueError`` (a ``ValueError``) at the
+call; the TensorFlow backend's error of that name is also a ``tf.errors.InvalidArgumentError``,
+as tfa's was. The messages are written once,
 in ``course_lib.common.args``. ``enable_tflite_convertible``'s batch-size check is TensorFlow's only.
 """
 
@@ -18,17 +19,23 @@ from course_lib.common.args import (
 )
 
 
+
+class InvalidArgumentValueError(ValueError):
+    """A value inside a tensor argument is wrong (the twin of TensorFlow's, which is also a
+    ``tf.errors.InvalidArgumentError``)."""
+
+
 def _check_sequence_is_right_padded(mask, time_major):
     """Every row of ``mask`` is True for its first steps, then only False (tfa's helper).
 
-    Args: mask ``[B, T]`` (``[T, B]`` if ``time_major``), any dtype (nonzero is True). Raises a
-    ``ValueError`` naming the first bad row.
+    Args: mask ``[B, T]`` (``[T, B]`` if ``time_major``), any dtype (nonzero is True). Raises an
+    ``InvalidArgumentValueError`` naming the first bad row.
     """
     mask = torch.as_tensor(mask).bool()
     mask = mask.t() if time_major else mask  # (B, T)
     bad = first_left_padded_row(mask.cpu().numpy())
     if bad is not None:
-        raise ValueError(right_padding_message(*bad))
+        raise InvalidArgumentValueError(right_padding_message(*bad))
 
 
 def _check_parent_ids(parent_ids, max_sequence_lengths, beam_width):
@@ -41,14 +48,15 @@ def _check_parent_ids(parent_ids, max_sequence_lengths, beam_width):
     """
     bad = first_bad_parent_id(parent_ids.cpu().numpy(), max_sequence_lengths.cpu().numpy(), int(beam_width))
     if bad is not None:
-        raise ValueError(parent_ids_message(*bad, beam_width=int(beam_width)))
+        raise InvalidArgumentValueError(parent_ids_message(*bad, beam_width=int(beam_width)))
     return parent_ids
 
 
 def _check_whole_ids(ids):
     """Float class ids (Keras-style code may cast ``y_true`` to float) that are whole numbers, as
-    int64 ids. Args: ids ``[...]`` float. Raises a ``ValueError`` naming a value that is not whole."""
+    int64 ids. Args: ids ``[...]`` float. Raises an ``InvalidArgumentValueError`` naming a value
+    that is not whole."""
     bad = first_fractional_value(ids.detach().cpu().numpy())
     if bad is not None:
-        raise ValueError(whole_ids_message(bad))
+        raise InvalidArgumentValueError(whole_ids_message(bad))
     return ids.to(torch.int64)

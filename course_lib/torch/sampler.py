@@ -21,7 +21,8 @@ from torch import nn
 
 from course_lib.common.args import check_callable, check_embedding_given, check_start_and_end, check_temperature
 from course_lib.common.checks import (
-    check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length, describe,
+    check_ids_in_vocabulary, check_integer, check_length_values, check_rank, check_scalar, check_sequence_length,
+    describe,
 )
 
 from course_lib.common.interfaces import SamplerInterface
@@ -155,7 +156,8 @@ class TrainingSampler(Sampler):
         or mask ``[B, T]``. Returns ``(finished [B], inputs at t = 0 [B, D])``."""
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(f"`inputs` must be a tensor, got {describe(inputs)}")
-        check_rank(inputs, (3, 4, 5), "inputs", "[batch, time, depth]" if not self.time_major else "[time, batch, depth]")
+        check_rank(inputs, (3, 4, 5), "inputs",
+                   "[batch, time, depth]" if not self.time_major else "[time, batch, depth]")
         if sequence_length is not None and mask is not None:
             raise ValueError("give `sequence_length` or `mask`, not both")
         self.inputs = inputs if self.time_major else inputs.transpose(0, 1)  # (T, B, D)
@@ -163,7 +165,8 @@ class TrainingSampler(Sampler):
         self._batch_size = B
         if mask is not None:
             mask = torch.as_tensor(mask, device=inputs.device).bool()
-            check_rank(mask, 2, "mask", f"[time, batch] = [{T}, {B}]" if self.time_major else f"[batch, time] = [{B}, {T}]")
+            check_rank(mask, 2, "mask",
+                       f"[time, batch] = [{T}, {B}]" if self.time_major else f"[batch, time] = [{B}, {T}]")
             _check_sequence_is_right_padded(mask, self.time_major)
             sequence_length = mask.to(torch.int64).sum(dim=0 if self.time_major else 1)
         if sequence_length is None:
@@ -313,7 +316,8 @@ class CustomSampler(Sampler):
     """
 
     def __init__(self, initialize_fn, sample_fn, next_inputs_fn, sample_ids_shape=None, sample_ids_dtype=None):
-        for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn), ("next_inputs_fn", next_inputs_fn)):
+        for name, fn in (("initialize_fn", initialize_fn), ("sample_fn", sample_fn),
+                         ("next_inputs_fn", next_inputs_fn)):
             check_callable(fn, name)
         self.initialize_fn = initialize_fn
         self.sample_fn = sample_fn
