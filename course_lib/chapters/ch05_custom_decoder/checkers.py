@@ -36,7 +36,8 @@ def tile_arrays(shapes, seed):
 
 
 def tile_mistake(got: np.ndarray, x: np.ndarray, multiplier: int) -> Optional[str]:
-    """Name the usual mistake of tile_batch: the whole batch repeated (a, b, a, b)."""
+    """Name the usual mistakes of tile_batch: the whole batch repeated (a, b, a, b), an added axis,
+    no axis (a flattened tensor) or another axis than the batch's (None if none matches)."""
     if got.shape == (x.shape[0] * multiplier,) + x.shape[1:]:
         if np.array_equal(got, np.concatenate([x] * multiplier, axis=0)):
             return ("you repeated the whole batch (rows a, b, a, b); beam search keeps the copies of one row next to "
@@ -44,6 +45,14 @@ def tile_mistake(got: np.ndarray, x: np.ndarray, multiplier: int) -> Optional[st
     if got.shape == (x.shape[0], multiplier) + x.shape[1:] or got.shape == (multiplier, x.shape[0]) + x.shape[1:]:
         merged = [x.shape[0] * multiplier] + list(x.shape[1:])
         return f"you added an axis: tile_batch merges the beams into the batch axis, [B * beam_width, ...] = {merged}"
+    if x.ndim > 1 and got.shape == (x.size * multiplier,) and np.array_equal(got, np.repeat(x, multiplier)):
+        return (f"you repeated without an axis, which flattens the tensor {list(x.shape)} into one vector "
+                f"{list(got.shape)}: repeat along the batch axis, axis 0")
+    for axis in range(1, x.ndim):
+        if got.shape == np.repeat(x, multiplier, axis=axis).shape and \
+                np.array_equal(got, np.repeat(x, multiplier, axis=axis)):
+            return (f"you repeated along axis {axis} ({list(x.shape)} -> {list(got.shape)}); the copies go into the "
+                    f"batch axis, axis 0: [B * multiplier, ...]")
     return None
 
 
@@ -63,20 +72,32 @@ def length_penalty(lengths, alpha):
     return ((5.0 + np.asarray(lengths, np.float64)) / 6.0) ** alpha
 
 
-def penalty_mistake(got: np.ndarray, log_probs, lengths, alpha) -> Optional[str]:
-    """Name the usual slips of the length-penalised score (None if none matches)."""
-    lengths = np.asarray(lengths, np.float64)
-    log_probs = np.asarray(log_probs, np.float64)
-    candidates = {
-        "you divided by length ** alpha; GNMT's penalty is ((5 + length) / 6) ** alpha": lengths ** alpha,
-        "you forgot the exponent: the penalty is ((5 + length) / 6) ** alpha": (5 + lengths) / 6,
-        "you multiplied (5 + length) / 6 by alpha; alpha is an exponent": (5 + lengths) / 6 * alpha,
-        "you multiplied by the penalty; the score divides the log-probability by it": ((5 + lengths) / 6) ** -alpha,
-    }
-    for text, penalty in candidates.items():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = log_probs / penalty
-        if got.shape == value.shape and np.allclose(got, value, atol=1e-4):
+def penalty_slips(log_probs, lengths, alpha) -> dict:
+    """The usual slips of the length-penalised score: ``{what went wrong: the scores it gives}``."""
+    lengths, log_probs = np.asarray(lengths, np.float64), np.asarray(log_probs, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "you divided by length ** alpha; GNMT's penalty is ((5 + length) / 6) ** alpha": log_probs / lengths ** alpha,
+            "you forgot the exponent: the penalty is ((5 + length) / 6) ** alpha": log_probs / ((5 + lengths) / 6),
+            "you multiplied (5 + length) / 6 by alpha; alpha is an exponent": log_probs / ((5 + lengths) / 6 * alpha),
+            "you multiplied by the penalty; the score divides the log-probability by it":
+                log_probs * ((5 + lengths) / 6) ** alpha,
+            "you raised only (5 + length) to the power alpha; the whole fraction is: ((5 + length) / 6) ** alpha":
+                log_probs / ((5 + lengths) ** alpha / 6),
+            "you subtracted the penalty; the score divides the log-probability by it":
+                log_probs - ((5 + lengths) / 6) ** alpha,
+            "you returned the penalty itself; the score is log_prob / penalty": ((5 + lengths) / 6) ** alpha,
+            "you returned the log-probabilities unchanged; divide them by the penalty ((5 + length) / 6) ** alpha":
+                log_probs,
+        }
+
+
+def penalty_mistake(answers) -> Optional[str]:
+    """The slip that gives every answer, ``[(got, log_probs, lengths, alpha)]`` over the cases (else None)."""
+    for text in penalty_slips(*answers[0][1:]):
+        values = [penalty_slips(log_probs, lengths, alpha)[text] for _, log_probs, lengths, alpha in answers]
+        if all(got.shape == value.shape and np.allclose(got, value, atol=1e-4)
+               for (got, *_), value in zip(answers, values)):
             return text
     return None
 
@@ -107,20 +128,58 @@ def gather_tree_reference(step_ids, parent_ids, end_token):
     return gather_tree(step_ids, parent_ids, np.full(B, T), end_token)
 
 
-def gather_tree_mistake(got, step_ids, parent_ids, end_token) -> Optional[str]:
-    """Name the usual slips of gather_tree: no parent following, no end-token padding (else None)."""
-    got = np.asarray(got)
-    if got.shape == np.shape(step_ids) and np.array_equal(got, step_ids):
-        return "you returned step_ids as they are: each step's token must come from the beam the path went through"
-    T, B, W = np.shape(step_ids)  # the right paths, without the end-token padding
+def _pad_after_end(ids: np.ndarray, end_token) -> np.ndarray:
+    """``ids [T, B, W]`` with every token after the first ``end_token`` of a column set to it."""
+    ended = np.cumsum(ids == end_token, axis=0) - (ids == end_token) > 0
+    return np.where(ended, end_token, ids)
+
+
+def _paths(step_ids, parent_ids, slip: str = "") -> np.ndarray:
+    """The tokens along each final beam's path, traced back from the last step, without padding.
+
+    ``slip``: ``"early"`` moves to the parent before reading a step's token; ``"parent_slot"`` reads
+    a step's token in the slot its parent pointer names."""
+    T, B, W = np.shape(step_ids)
     paths = np.empty_like(step_ids)
     beam = np.broadcast_to(np.arange(W), (B, W)).copy()
     rows = np.arange(B)[:, None]
     for t in reversed(range(T)):
-        paths[t] = step_ids[t][rows, beam]
-        beam = parent_ids[t][rows, beam]
-    if got.shape == paths.shape and np.array_equal(got, paths):
-        return "the paths are right, but after a sequence's first end token every later token must be the end token"
+        if slip == "early" and t < T - 1:
+            beam = parent_ids[t][rows, beam]
+        paths[t] = step_ids[t][rows, parent_ids[t][rows, beam] if slip == "parent_slot" else beam]
+        if slip != "early":
+            beam = parent_ids[t][rows, beam]
+    return paths
+
+
+def gather_tree_slips(step_ids, parent_ids, end_token) -> dict:
+    """The usual slips of gather_tree: ``{what went wrong: the sequences [T, B, W] it gives}``."""
+    step_ids, parent_ids = np.asarray(step_ids), np.asarray(parent_ids)
+    padded = _pad_after_end(step_ids, end_token)
+    one_step_off = ("you followed the parents one step off: step t's token is step_ids[t, b, beam] of the slot the "
+                    "path is in at step t, and only then does parent_ids[t, b, beam] give its slot at step t - 1")
+    slot_order = ("you padded slot by slot before following the parents: a slot holds different hypotheses at "
+                  "different steps; trace each path back first, then pad it after its first end token")
+    return {
+        "you returned step_ids as they are: each step's token must come from the beam the path went through":
+            [step_ids],
+        "you padded step_ids after their end tokens but did not follow the parents: each step's token must come "
+        "from the beam the path went through": [padded],
+        "the paths are right, but after a sequence's first end token every later token must be the end token":
+            [_paths(step_ids, parent_ids)],
+        slot_order: [_paths(padded, parent_ids), _pad_after_end(_paths(padded, parent_ids), end_token)],
+        one_step_off: [v for slip in ("early", "parent_slot") for off in [_paths(step_ids, parent_ids, slip)]
+                       for v in (off, _pad_after_end(off, end_token))],
+    }
+
+
+def gather_tree_mistake(answers) -> Optional[str]:
+    """The slip that gives every answer, ``[(got, step_ids, parent_ids, end_token)]`` over the cases (else None)."""
+    slips = [gather_tree_slips(*case) for _, *case in answers]
+    for text in slips[0]:
+        if all(any(got.shape == v.shape and np.array_equal(got, v) for v in s[text])
+               for (got, *_), s in zip(answers, slips)):
+            return text
     return None
 
 
@@ -161,15 +220,18 @@ def check_tile_batch(bk, my_tile_batch) -> CheckResult:
 def check_length_penalty(bk, gnmt_scores) -> CheckResult:
     """Exercise: ``gnmt_scores(log_probs [N], lengths [N], alpha) -> scores [N]``."""
     def body():
+        answers = []
         for log_probs, lengths, alpha in PENALTY_CASES:
             got = call(gnmt_scores, bk.float32(log_probs), bk.ids(lengths), alpha,
                        what=f"gnmt_scores(log_probs, lengths, alpha={alpha})", hint=bk.cast_hint)
             got = bk.array(got).astype(np.float64)
-            want = log_probs / length_penalty(lengths, alpha)
             expect_shape("scores", got, [len(log_probs)], "hypotheses", hint="one score per hypothesis")
+            answers.append((got, log_probs, lengths, alpha))
+        for got, log_probs, lengths, alpha in answers:
+            want = log_probs / length_penalty(lengths, alpha)
             if not np.allclose(got, want, atol=1e-4):
-                mistake = penalty_mistake(got, log_probs, lengths, alpha)
-                i = int(np.argmax(np.abs(got - want)))
+                mistake = penalty_mistake(answers)
+                i = int(np.argmax(np.where(np.isfinite(got), np.abs(got - want), np.inf)))  # the worst
                 raise Mismatch("value", f"with alpha = {alpha}, hypothesis {i} (log-prob {log_probs[i]}, length "
                                f"{lengths[i]}): expected {want[i]:.4f}, got {got[i]:.4f}", mistake or "")
             if int(np.argmax(got)) != int(np.argmax(want)):
@@ -182,15 +244,18 @@ def check_length_penalty(bk, gnmt_scores) -> CheckResult:
 def check_gather_tree(bk, my_gather_tree) -> CheckResult:
     """Exercise: ``my_gather_tree(step_ids [T, B, W], parent_ids [T, B, W], end_token) -> [T, B, W]``."""
     def body():
+        answers = []
         for step_ids, parent_ids, end in gather_tree_cases():
             got = call(my_gather_tree, bk.ids(step_ids), bk.ids(parent_ids), end,
                        what="my_gather_tree(step_ids, parent_ids, end_token)")
             got = bk.array(got)
-            want = gather_tree_reference(step_ids, parent_ids, end)
-            expect_shape("sequences", got, want.shape, "time, batch, beam",
+            expect_shape("sequences", got, np.shape(step_ids), "time, batch, beam",
                          hint="the result has the shape of step_ids: [T, B, W]")
+            answers.append((got, step_ids, parent_ids, end))
+        for got, step_ids, parent_ids, end in answers:
+            want = gather_tree_reference(step_ids, parent_ids, end)
             if not np.array_equal(got, want):
-                mistake = gather_tree_mistake(got, step_ids, parent_ids, end)
+                mistake = gather_tree_mistake(answers)
                 if mistake:
                     raise Mismatch("value", mistake)
                 expect_close("sequences", got, want, ("step", "batch", "beam"),
