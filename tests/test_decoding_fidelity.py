@@ -434,6 +434,38 @@ def test_mixed_float16_decode_outputs_float16(tf_backend):
     np.testing.assert_array_equal(lengths.numpy(), [5, 3, 1, 2])
 
 
+@pytest.mark.parametrize("cell_name", ["LSTMCell", "GRUCell"])
+def test_mixed_float16_with_course_cells_and_no_initial_state(tf_backend, cell_name):
+    """Under mixed_float16 a course cell's zero state is float16 (its compute dtype, as a Keras
+    cell's is): teacher forcing (the fused path and the step loop, the same numbers), dynamic_rnn,
+    greedy and beam search decode in float16 without an initial state."""
+    import keras
+
+    cl, tf = tf_backend.cl, tf_backend.fw
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        cell, dense = getattr(cl, cell_name)(H), keras.layers.Dense(V)
+        x, lengths = _inputs(tf_backend), tf_backend.int([5, 3, 1, 0])
+        decoder = cl.BasicDecoder(cell, cl.TrainingSampler(), dense)
+        fused = decoder(x, sequence_length=lengths)
+        assert decoder.output_dtype.rnn_output == tf.float16
+        loop = cl.dynamic_decode(decoder, decoder_init_input=x, decoder_init_kwargs=dict(sequence_length=lengths))
+        rnn_outputs, _ = cl.dynamic_rnn(cell, x, sequence_length=lengths)
+        embedding = _inputs(tf_backend, 1, (V, E))
+        greedy, _, _ = cl.BasicDecoder(cell, cl.GreedyEmbeddingSampler(), dense, maximum_iterations=4)(
+            embedding, start_tokens=tf_backend.int([1] * B), end_token=0)
+        beam, _, _ = cl.BeamSearchDecoder(cell, beam_width=W, output_layer=dense, maximum_iterations=4)(
+            embedding, tf_backend.int([1] * B), 0)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    for got in (fused[0].rnn_output, loop[0].rnn_output, rnn_outputs, greedy.rnn_output):
+        assert got.dtype == tf.float16
+    np.testing.assert_allclose(tf_backend.np(fused[0].rnn_output).astype(np.float32),
+                               tf_backend.np(loop[0].rnn_output).astype(np.float32), atol=1e-2)
+    np.testing.assert_array_equal(tf_backend.np(fused[2]), [5, 3, 1, 0])
+    assert beam.predicted_ids.shape[0] == B and beam.predicted_ids.shape[2] == W
+
+
 # -- item 12: gather_tree checks parent ids within each entry's length --------------------------
 
 def _tree():

@@ -42,12 +42,14 @@ def supports(cell) -> bool:
 def _layer(cell, x, valid, state):
     """One layer over ``x [T, B, D]``; ``valid [T, B, 1]`` or None. Returns ``(outputs [T, B, H], state)``."""
     T = tf.shape(x)[0]
-    xw = tf.einsum("tbd,dk->tbk", x, cell.kernel)  # (T, B, G*H): every step's input projection at once
-    U = cell.recurrent_kernel
+    dtype = tf.as_dtype(cell.compute_dtype)  # float16 under mixed_float16, as the cell's own call computes
+    x, state = tf.cast(x, dtype), tf.nest.map_structure(lambda s: tf.cast(s, dtype), state)
+    kernel, U, bias = (tf.cast(w, dtype) for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    xw = tf.einsum("tbd,dk->tbk", x, kernel)  # (T, B, G*H): every step's input projection at once
     if type(cell) is GRUCell:
-        xw = xw + cell.bias[0]
+        xw = xw + bias[0]
     else:
-        xw = xw + cell.bias
+        xw = xw + bias
 
     def step(x_t, state):
         if type(cell) is LSTMCell:
@@ -57,7 +59,7 @@ def _layer(cell, x, valid, state):
             h = tf.sigmoid(o) * tf.tanh(c)
             return h, [h, c]
         if type(cell) is GRUCell:
-            rec = tf.matmul(state, U) + cell.bias[1]
+            rec = tf.matmul(state, U) + bias[1]
             x_z, x_r, x_h = tf.split(x_t, 3, axis=-1)
             r_z, r_r, r_h = tf.split(rec, 3, axis=-1)
             z = tf.sigmoid(x_z + r_z)

@@ -101,7 +101,8 @@ class BasicDecoder(Decoder):
     ``cl.dynamic_decode(decoder, ...)`` always runs the loop. ``output_dtype.rnn_output`` is the
     dtype of the initial state's first float leaf (tfa's rule; ``float16`` under a
     ``mixed_float16`` policy); without ``initial_state`` the cell's zero state is used, for any
-    cell (a Keras 3 cell takes no ``dtype`` and uses its compute dtype).
+    cell (a Keras 3 cell takes no ``dtype`` and uses its compute dtype; under a mixed policy a
+    course cell's zero state is float16 too, its compute dtype).
     """
 
     def __init__(self, cell, sampler, output_layer=None, **kwargs):
