@@ -127,3 +127,67 @@ def test_sampled_softmax_names_the_forgotten_part(backend, skip):
 
     words = {"log_q": "log(expected count)", "hits": "accidental hits are not removed"}[skip]
     rejects(exercises(backend).check_sampled_softmax(partial), "value", words)
+
+
+# -- issue 13: at least three typical wrong answers of each exercise, each named ----------------
+
+def test_reverse_rejects_reversing_the_batch_axis(backend):
+    def batch_axis(x, lengths):
+        return backend.fw.reverse(x, [0]) if backend.name == "tf" else x.flip(0)
+
+    rejects(exercises(backend).check_reverse_padded(batch_axis), "value", "batch axis")
+
+
+def test_reverse_rejects_zeroed_padding(backend):
+    def zeroed(x, lengths):
+        good = backend.np(solutions(backend).my_reverse_padded(x, lengths))
+        T = good.shape[1]
+        keep = np.arange(T)[None, :] < backend.np(lengths)[:, None]  # (B, T)
+        return backend.float(good * keep.reshape(keep.shape + (1,) * (good.ndim - 2)))
+
+    rejects(exercises(backend).check_reverse_padded(zeroed), "value", "padding positions became 0")
+
+
+def test_beam_start_rejects_a_zero_cell_state(backend):
+    cl = backend.cl
+
+    def no_encoder_state(model, memory, source_length, encoder_state, beam_width):
+        memory, source_length = cl.tile_batch(memory, beam_width), cl.tile_batch(source_length, beam_width)
+        cell = model.decoder_cell
+        cell.attention_mechanism.setup_memory(memory, memory_sequence_length=source_length)
+        return cell.get_initial_state(batch_size=memory.shape[0], dtype=memory.dtype)  # no clone(cell_state=...)
+
+    rejects(exercises(backend).check_beam_start(no_encoder_state), "value", "all zeros", "encoder's final state")
+
+
+def test_beam_start_rejects_an_untiled_encoder_state(backend):
+    cl = backend.cl
+
+    def untiled_state(model, memory, source_length, encoder_state, beam_width):
+        memory, source_length = cl.tile_batch(memory, beam_width), cl.tile_batch(source_length, beam_width)
+        cell = model.decoder_cell
+        cell.attention_mechanism.setup_memory(memory, memory_sequence_length=source_length)
+        state = cell.get_initial_state(batch_size=memory.shape[0], dtype=memory.dtype)
+        return state._replace(cell_state=list(encoder_state))
+
+    rejects(exercises(backend).check_beam_start(untiled_state), "shape", "was not tiled")
+
+
+def test_sampled_softmax_rejects_the_wrong_sign(backend):
+    from course_lib.chapters.ch07_chatbot import checkers as ch7
+
+    def plus_log_q(weights, biases, labels, inputs, sampled_values):
+        sampled, true_expected, sampled_expected = (backend.np(v) for v in sampled_values)
+        out = ch7.sampled_softmax_numpy(backend.np(weights), backend.np(biases), backend.np(labels),
+                                        backend.np(inputs), (sampled, 1 / true_expected, 1 / sampled_expected))
+        return backend.float(out)
+
+    rejects(exercises(backend).check_sampled_softmax(plus_log_q), "value", "wrong sign")
+
+
+def test_sampled_softmax_rejects_a_mean(backend):
+    def mean(weights, biases, labels, inputs, sampled_values):
+        loss = solutions(backend).my_sampled_softmax_loss(weights, biases, labels, inputs, sampled_values)
+        return backend.fw.reduce_mean(loss) if backend.name == "tf" else loss.mean()
+
+    rejects(exercises(backend).check_sampled_softmax(mean), "shape", "one loss per row")

@@ -5,12 +5,13 @@ Framework-free (NumPy and the standard library). Three sources, none downloaded 
 * ``load_chatterbot_pairs(language)``: the YAML conversations of the ``chatterbot-corpus``
   package (BSD-3-Clause, installed from PyPI by ``requirements.txt``); every two consecutive
   lines of a conversation make a ``(prompt, reply)`` pair.
-* ``load_chatbotdata_csv(path)``: the Korean Q&A corpus ``songys/Chatbot_data``
-  (``ChatbotData.csv``, MIT, about 11.8k rows), from a path a learner downloaded it to.
+* ``load_chatbotdata_csv(path=None)``: the Korean Q&A corpus ``songys/Chatbot_data``
+  (``ChatbotData.csv``, MIT, 11,823 rows), shipped in ``notebooks/data/ChatbotData/`` with its
+  licence (``CHATBOTDATA_PATH``), or from another path.
 * ``course_lib.common.en_fr``: English-French pairs written for this course.
 
 ``split_pairs`` makes train / validation / test splits that are the same on every machine and
-share no prompt; ``bucket_batches`` groups examples of similar length so that a batch holds
+share no prompt (``course_lib.common.chat_splits`` also keeps near-duplicate prompts together); ``bucket_batches`` groups examples of similar length so that a batch holds
 little padding; ``make_batch`` pads one batch into the arrays a seq2seq model trains on.
 """
 
@@ -147,22 +148,24 @@ def load_chatterbot_pairs(language: str = "english", categories: Optional[Sequen
 
 # -- songys/Chatbot_data -----------------------------------------------------------------------
 
-#: where a learner gets the Korean Q&A corpus (MIT licence); it is not shipped with the course
+#: where the Korean Q&A corpus comes from (MIT licence; Youngsook Song, 2018)
 CHATBOTDATA_URL = "https://github.com/songys/Chatbot_data/raw/master/ChatbotData.csv"
+#: the copy shipped with the course (with its LICENSE and README), in a checkout
+CHATBOTDATA_PATH = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "ChatbotData" / "ChatbotData.csv"
 
 
-def load_chatbotdata_csv(path, lowercase: bool = False, max_chars: Optional[int] = None) -> List[Pair]:
+def load_chatbotdata_csv(path=None, lowercase: bool = False, max_chars: Optional[int] = None) -> List[Pair]:
     """``(question, answer)`` pairs of ``songys/Chatbot_data``'s ``ChatbotData.csv`` (columns Q, A, label).
 
     Args:
-      path: the CSV file, downloaded by hand from ``CHATBOTDATA_URL``.
+      path: the CSV file (default: the course's copy, ``CHATBOTDATA_PATH``).
       lowercase, max_chars: as ``pairs_from_conversations``.
 
     Raises:
       FileNotFoundError: naming the path and where to download the file.
       ValueError: when the header lacks the ``Q`` and ``A`` columns.
     """
-    path = Path(os.fspath(path))
+    path = Path(os.fspath(CHATBOTDATA_PATH if path is None else path))
     if not path.is_file():
         raise FileNotFoundError(f"no file at {str(path)!r}: download ChatbotData.csv (MIT licence) from "
                                 f"{CHATBOTDATA_URL} and pass its path")

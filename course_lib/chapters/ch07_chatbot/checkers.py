@@ -56,6 +56,15 @@ def reverse_mistake(got: np.ndarray, x: np.ndarray, lengths) -> Optional[str]:
                 "steps read <pad>. Reverse only each row's first `length` steps")
     if np.array_equal(got, x):
         return "nothing was reversed"
+    if np.array_equal(got, x[::-1]):
+        return ("you reversed the batch axis (the order of the rows): reverse along the time axis, axis 1, "
+                "each row within its own length")
+    zeroed = reverse_padded_numpy(x, lengths)
+    for b, L in enumerate(lengths):
+        zeroed[b, L:] = 0
+    if np.array_equal(got, zeroed):
+        return ("the padding positions became 0: they must keep their values (x[b, t] for t >= length), "
+                "so the result is x itself wherever a row has ended")
     return None
 
 
@@ -105,6 +114,10 @@ def sampled_mistake(got: np.ndarray, case) -> Optional[str]:
         "logit must become a huge negative number (rows 0 and 1 have one)":
             sampled_softmax_numpy(weights, biases, labels, inputs, values, remove_accidental_hits=False),
     }
+    sampled, true_expected, sampled_expected = (np.asarray(v) for v in values)
+    flipped = (sampled, 1.0 / true_expected, 1.0 / sampled_expected)  # log(1/q) = -log q: the sign flipped
+    candidates["the log(expected count) correction has the wrong sign: subtract it from each logit "
+               "(logit - log q), do not add it"] = sampled_softmax_numpy(weights, biases, labels, inputs, flipped)
     for text, value in candidates.items():
         if np.allclose(got, value, atol=1e-4):
             return text
@@ -175,6 +188,13 @@ def check_beam_start(bk, beam_start) -> CheckResult:
                                f"cl.tile_batch(x, beam_width) repeats each row in place; {bk.row_tiling} does not")
             expect_close("the attention memory", got_values, want_values, ("row", "step", "unit"),
                          hint="tile the memory with cl.tile_batch and mask it with the tiled lengths")
+        got_state = [bk.array(g) for g in nest.flatten(got.cell_state)]
+        if got_state and got_state[0].shape[:1] == (B,):
+            raise Mismatch("shape", f"the cell state has {B} rows, the memory {B * W}: the encoder state was not "
+                           "tiled", "tile the encoder state too: cl.tile_batch(encoder_state, beam_width)")
+        if got_state and not any(np.any(g) for g in got_state):
+            raise Mismatch("value", "the cell state is all zeros: the decoder would start without the encoder's "
+                           "final state", ".clone(cell_state=cl.tile_batch(encoder_state, beam_width))")
         for j, (g, w) in enumerate(zip(nest.flatten(got.cell_state), nest.flatten(want.cell_state))):
             name = f"cell_state[{j}] ({'hc'[j]})"
             expect_shape(name, bk.array(g), bk.array(w).shape, "rows = batch x beam_width, units",

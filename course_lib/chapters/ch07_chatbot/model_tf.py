@@ -18,7 +18,7 @@ import tensorflow as tf
 
 import course_lib.tf as cl
 from course_lib.chapters.ch07_chatbot.decoding import decode_replies
-from course_lib.chapters.ch07_chatbot.training import Configured, Evaluating, model_config
+from course_lib.chapters.ch07_chatbot.training import Configured, Evaluating, check_label_smoothing, model_config
 from course_lib.common.chat_data import Batch
 from course_lib.common.tokenizer import BOS_ID
 from course_lib.tf.sampled_softmax import sampled_softmax_loss
@@ -149,11 +149,15 @@ class Trainer(Evaluating):
       clip_norm: the gradients are scaled down together when their global norm exceeds it.
       num_sampled: None for the full softmax, or the number of sampled classes of a sampled softmax.
       seed: the sampled softmax's seed.
+      label_smoothing: the training loss's target is ``1 - label_smoothing`` on the true token and the
+        rest spread evenly over the vocabulary (``sequence_loss``'s ``softmax_loss_function``); the
+        held-out loss (``loss``, ``evaluate``) is always the plain NLL.
     """
 
     def __init__(self, model: Seq2SeqChatbot, learning_rate: float = 3e-3, clip_norm: float = 5.0,
-                 num_sampled: Optional[int] = None, seed: int = 0):
+                 num_sampled: Optional[int] = None, seed: int = 0, label_smoothing: float = 0.0):
         self.model, self.clip_norm, self.num_sampled, self.seed = model, float(clip_norm), num_sampled, seed
+        self.label_smoothing = check_label_smoothing(label_smoothing)
         self.optimizer = keras.optimizers.Adam(learning_rate)
         self.optimizer.build(model.trainable_variables)  # its slots now: tf.function traces the step once
         spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
@@ -162,10 +166,27 @@ class Trainer(Evaluating):
         self._train = tf.function(self._train_step, input_signature=spec)
         self._loss = tf.function(self._full_loss, input_signature=spec)
 
+    @property
+    def learning_rate(self) -> float:
+        """Adam's step size now; set it to change it (a schedule)."""
+        return float(self.optimizer.learning_rate.numpy())
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.optimizer.learning_rate.assign(float(value))  # a variable: the traced step reads the new value
+
     def _full_loss(self, source, source_length, decoder_input, target, target_length, training=False):
         logits = self.model(source, source_length, decoder_input, target_length, training=training)  # (B, T, V)
         weights = cl.sequence_mask(target_length, tf.shape(target)[1], dtype=logits.dtype)  # (B, T)
-        return cl.sequence_loss(logits, target, weights)  # mean NLL over the real tokens
+        smoothing = self.label_smoothing if training else 0.0
+        if not smoothing:
+            return cl.sequence_loss(logits, target, weights)  # mean NLL over the real tokens
+
+        def smoothed(labels, logits):  # (B*T,) labels, (B*T, V) logits -> (B*T,)
+            one_hot = tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
+            return keras.losses.categorical_crossentropy(one_hot, logits, from_logits=True,
+                                                         label_smoothing=smoothing)
+        return cl.sequence_loss(logits, target, weights, softmax_loss_function=smoothed)
 
     def _sampled_loss(self, source, source_length, decoder_input, target, target_length, training=True):
         outputs = self.model.decoder_outputs(source, source_length, decoder_input, target_length,

@@ -19,7 +19,7 @@ from torch import nn
 
 import course_lib.torch as cl
 from course_lib.chapters.ch07_chatbot.decoding import decode_replies
-from course_lib.chapters.ch07_chatbot.training import Configured, Evaluating, model_config
+from course_lib.chapters.ch07_chatbot.training import Configured, Evaluating, check_label_smoothing, model_config
 from course_lib.common.chat_data import Batch
 from course_lib.common.tokenizer import BOS_ID
 from course_lib.torch.sampled_softmax import sampled_softmax_loss
@@ -172,19 +172,38 @@ class Trainer(Evaluating):
       clip_norm: the gradients are scaled down together when their global norm exceeds it.
       num_sampled: None for the full softmax, or the number of sampled classes of a sampled softmax.
       seed: the sampled softmax's seed.
+      label_smoothing: the training loss's target is ``1 - label_smoothing`` on the true token and the
+        rest spread evenly over the vocabulary (``sequence_loss``'s ``softmax_loss_function``); the
+        held-out loss (``loss``, ``evaluate``) is always the plain NLL.
     """
 
     def __init__(self, model: Seq2SeqChatbot, learning_rate: float = 3e-3, clip_norm: float = 5.0,
-                 num_sampled: Optional[int] = None, seed: int = 0):
+                 num_sampled: Optional[int] = None, seed: int = 0, label_smoothing: float = 0.0):
         self.model, self.clip_norm, self.num_sampled = model, float(clip_norm), num_sampled
+        self.label_smoothing = check_label_smoothing(label_smoothing)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
         self.generator = torch.Generator(device=model.device)
         self.generator.manual_seed(seed)
 
-    def _full_loss(self, source, source_length, decoder_input, target, target_length):
+    @property
+    def learning_rate(self) -> float:
+        """Adam's step size now; set it to change it (a schedule)."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = float(value)
+
+    def _full_loss(self, source, source_length, decoder_input, target, target_length, smoothing=0.0):
         logits = self.model(source, source_length, decoder_input, target_length)  # (B, T, V)
         weights = cl.sequence_mask(target_length, target.shape[1], dtype=logits.dtype)  # (B, T)
-        return cl.sequence_loss(logits, target, weights)  # mean NLL over the real tokens
+        if not smoothing:
+            return cl.sequence_loss(logits, target, weights)  # mean NLL over the real tokens
+
+        def smoothed(labels, logits):  # (B*T,) labels, (B*T, V) logits -> (B*T,)
+            return torch.nn.functional.cross_entropy(logits, labels, reduction="none", label_smoothing=smoothing)
+        return cl.sequence_loss(logits, target, weights, softmax_loss_function=smoothed)
 
     def _sampled_loss(self, source, source_length, decoder_input, target, target_length):
         outputs = self.model.decoder_outputs(source, source_length, decoder_input, target_length)  # (B, T, A)
@@ -197,8 +216,11 @@ class Trainer(Evaluating):
     def train_step(self, batch: Batch) -> float:
         """One optimizer step on a ``Batch``; returns its training loss."""
         self.model.train()
-        loss_fn = self._full_loss if self.num_sampled is None else self._sampled_loss
-        loss = loss_fn(*_tensors(batch, self.model.device))
+        tensors = _tensors(batch, self.model.device)
+        if self.num_sampled is None:
+            loss = self._full_loss(*tensors, smoothing=self.label_smoothing)
+        else:
+            loss = self._sampled_loss(*tensors)
         self.optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_norm)

@@ -32,6 +32,13 @@ def model_config(vocab_size, embedding_size, units, attention, bidirectional, re
                 dropout=float(dropout))
 
 
+def check_label_smoothing(value) -> float:
+    """``value`` as a float in [0, 1); raises ValueError naming ``label_smoothing`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`label_smoothing` must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
 class Configured:
     """A model built from ``model_config``'s dict, kept as ``self._hparams``."""
 
