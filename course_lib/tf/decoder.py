@@ -183,7 +183,12 @@ class BasicDecoder(Decoder):
 def _zero_state(cell, batch_size, dtype):
     """The zero state of any cell for ``batch_size`` rows: its ``get_initial_state`` with the
     arguments it takes (a Keras 3 cell takes no ``dtype``: its compute dtype), else zeros
-    ``[batch_size, size]`` for every size of ``cell.state_size``."""
+    ``[batch_size, size]`` for every size of ``cell.state_size``. Under a mixed policy
+    (``mixed_float16``) a Keras-layer cell's state is in its compute dtype, whatever ``dtype``
+    says, as a Keras cell's own zero state is: its outputs are float16 too."""
+    compute, variable = getattr(cell, "compute_dtype", None), getattr(cell, "variable_dtype", None)
+    if compute is not None and variable is not None and compute != variable:
+        dtype = tf.as_dtype(compute)
     if not hasattr(cell, "get_initial_state"):
         return tf.nest.map_structure(lambda size: tf.zeros([batch_size, size], dtype), cell.state_size)
     return cell.get_initial_state(**accepted_kwargs(cell.get_initial_state, batch_size=batch_size, dtype=dtype))
