@@ -33,6 +33,7 @@ from course_lib.common.args import (
 from course_lib.common.checks import check_state, describe
 from course_lib.common.interfaces import DecoderInterface
 from course_lib.tf import _fused
+from course_lib.tf._autograph import graph_loop
 from course_lib.tf.errors import _check_tflite_batch_size
 from course_lib.tf.sampler import Sampler
 from course_lib.tf.tensor_array import TensorArray  # noqa: F401  (part of this module's names)
@@ -344,13 +345,7 @@ def _decode_steps(decoder, inputs, state, finished, cap, impute_finished=False, 
     return outputs_ta, state, finished, lengths
 
 
-def _graph_loop(fn):
-    """``fn`` converted by AutoGraph: its Python ``while``/``for`` over tensors become graph loops.
-
-    Under ``tf.function`` AutoGraph converts what the traced function calls, but not what Keras
-    calls (a layer's ``call`` inside ``model.fit``), so the loops convert themselves.
-    """
-    return tf.autograph.to_graph(fn)
+_graph_loop = graph_loop  # AutoGraph converts this loop (and dynamic_rnn's), not the rest of course_lib
 
 
 def _warn_if_capped(finished, lengths):
