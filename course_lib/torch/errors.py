@@ -25,6 +25,14 @@ class InvalidArgumentValueError(ValueError):
     ``tf.errors.InvalidArgumentError``)."""
 
 
+def _host_check(fn):
+    """A check that reads tensor values on the host (NumPy). Under ``torch.compile`` it runs as
+    written, outside the compiled graph (one graph break), instead of being traced: Dynamo turns
+    NumPy calls into tensor ops, and its guard on them fails under ``inference_mode``."""
+    return torch.compiler.disable(fn)
+
+
+@_host_check
 def _check_sequence_is_right_padded(mask, time_major):
     """Every row of ``mask`` is True for its first steps, then only False (tfa's helper).
 
@@ -38,6 +46,7 @@ def _check_sequence_is_right_padded(mask, time_major):
         raise InvalidArgumentValueError(right_padding_message(*bad))
 
 
+@_host_check
 def _check_parent_ids(parent_ids, max_sequence_lengths, beam_width):
     """Parent ids within ``[0, beam_width)`` at every step ``t < max_sequence_lengths[b]`` (later
     steps are padding and may hold anything, e.g. -1). Advanced indexing would take -1 as the
@@ -52,6 +61,7 @@ def _check_parent_ids(parent_ids, max_sequence_lengths, beam_width):
     return parent_ids
 
 
+@_host_check
 def _check_whole_ids(ids):
     """Float class ids (Keras-style code may cast ``y_true`` to float) that are whole numbers, as
     int64 ids. Args: ids ``[...]`` float. Raises an ``InvalidArgumentValueError`` naming a value

@@ -26,7 +26,7 @@ from course_lib.common.checks import (
 )
 
 from course_lib.common.interfaces import SamplerInterface
-from course_lib.torch.errors import _check_sequence_is_right_padded
+from course_lib.torch.errors import _check_sequence_is_right_padded, _host_check
 from course_lib.torch.utils import device_of as _device_of
 
 
@@ -175,7 +175,7 @@ class TrainingSampler(Sampler):
             if not isinstance(sequence_length, torch.Tensor):
                 sequence_length = torch.as_tensor(sequence_length, device=inputs.device)
             check_sequence_length(sequence_length, B, T)
-            check_length_values(sequence_length.detach().cpu().numpy(), T)
+            _check_length_values(sequence_length, T)
             sequence_length = sequence_length.to(device=inputs.device, dtype=torch.int64)
         self.sequence_length = sequence_length
         finished = sequence_length <= 0
@@ -222,8 +222,7 @@ class GreedyEmbeddingSampler(Sampler):
         self.start_tokens = start_tokens.to(device=device, dtype=torch.int64)
         self.end_token = end_token.to(device=device, dtype=torch.int64)
         self._batch_size = self.start_tokens.shape[0]
-        check_ids_in_vocabulary(self.start_tokens.cpu().numpy(), _vocab_size(embedding, self.embedding_fn),
-                                "start_tokens")
+        _check_start_tokens(self.start_tokens, _vocab_size(embedding, self.embedding_fn))
         self.start_inputs = self._embed(self.start_tokens)
         finished = torch.zeros(self._batch_size, dtype=torch.bool, device=device)
         return finished, self.start_inputs
@@ -352,3 +351,13 @@ GreedyEmbeddingHelper = GreedyEmbeddingSampler
 SampleEmbeddingHelper = SampleEmbeddingSampler
 InferenceHelper = InferenceSampler
 CustomHelper = CustomSampler
+
+
+@_host_check
+def _check_length_values(sequence_length, T):
+    check_length_values(sequence_length.detach().cpu().numpy(), T)
+
+
+@_host_check
+def _check_start_tokens(start_tokens, vocab_size):
+    check_ids_in_vocabulary(start_tokens.cpu().numpy(), vocab_size, "start_tokens")
