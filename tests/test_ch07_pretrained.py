@@ -144,6 +144,8 @@ def test_chat_replies_to_prompts_with_each_decoding(held_out_prompts):
     ch = binding("torch")
     loaded = ch.load_pretrained()
     assert lines == [r.text for r in ch.Chatbot(loaded.model, loaded.tokenizer).replies(prompts)]
+    in_tf = chat("--backend", "tf", *prompts)  # the same replies, and no TensorFlow C++ notice on stderr
+    assert in_tf.returncode == 0 and in_tf.stdout == greedy.stdout and in_tf.stderr == "", in_tf.stderr
     beam = chat("--beam-width", "4", *prompts)
     sample = chat("--sample", "--temperature", "0.8", "--seed", "1", *prompts)
     assert beam.returncode == sample.returncode == 0 and len(beam.stdout.splitlines()) == 2

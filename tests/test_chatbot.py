@@ -402,6 +402,8 @@ def test_framework_free_modules_import_no_framework():
     code = ("import sys\n"
             "import course_lib.chapters.ch07_chatbot\n"
             "from course_lib.chapters.ch07_chatbot import checkers, checkpoints, decoding, replies, training\n"
+            "from course_lib.chapters.ch07_chatbot import cli, glosses, pretrain, pretrained, quality\n"
+            "import course_lib.common.chat_splits, course_lib.common.reply_metrics\n"
             "import course_lib.common.widgets.chat\n"
             "print(sorted(m for m in ('tensorflow', 'torch', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

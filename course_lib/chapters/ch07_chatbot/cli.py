@@ -25,7 +25,7 @@ notes (a prompt cut to its first tokens, skipped characters, why there is no rep
 
 def _binding(backend: str):
     """The chapter's binding of ``backend`` (PyTorch on one thread: small models run faster so)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no C++ notices (oneDNN) on a chat's stderr
     if backend == "torch":
         import torch
 

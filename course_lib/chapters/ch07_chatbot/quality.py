@@ -63,9 +63,10 @@ def table(rows: Sequence[Quality]) -> str:
     return "\n".join(lines)
 
 
-def test_replies(ch, model, tokenizer, prompts: Sequence[str], method: str = "greedy", chunk: int = 256,
+def test_replies(ch, model, tokenizer, prompts: Sequence[str], method: str = "greedy", chunk: int = 64,
                  **options) -> List[str]:
-    """The replies of ``model`` to ``prompts``, decoded ``chunk`` prompts at a time (bounded memory)."""
+    """The replies of ``model`` to ``prompts``, decoded ``chunk`` prompts at a time (bounded memory: TensorFlow
+    keeps what the largest batch needed, and 256 prompts at a time cost a chapter 7 notebook 350 MiB more)."""
     bot = ch.Chatbot(model, tokenizer)
     out = []
     for start in range(0, len(prompts), chunk):
