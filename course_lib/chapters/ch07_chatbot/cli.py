@@ -181,7 +181,8 @@ def train_main(argv=None) -> int:
     extra = pretrain.manifest_entries(recipe, data, result, args.backend, args.data)
     extra["training"]["test_perplexity"] = round(test.perplexity, 3)
     steps = pretrain.steps_per_epoch(data.train, recipe.batch_size)
-    title = f"{out.name}: train loss (label smoothing {recipe.label_smoothing}) and validation NLL"
+    title = (f"{recipe.attention or 'no'} attention: train loss (label smoothing {recipe.label_smoothing}) and "
+             "validation NLL")
     folder = pretrained.save_pretrained(out, cl.export_weights(result.model), data.tokenizer,
                                         result.model.get_config(), extra,
                                         pretrain.loss_plot_writer(result, steps, title))
