@@ -138,3 +138,15 @@ def assert_close(a, b, atol=1e-5, what=""):
         x, y = np.asarray(x), np.asarray(y)
         assert x.shape == y.shape, f"{what} leaf {i}: shape {x.shape} vs {y.shape}"
         np.testing.assert_allclose(x, y, atol=atol, rtol=0, err_msg=f"{what} leaf {i}")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models: one CPU thread is faster than two, and much faster on a busy machine
+    (``pytestmark = pytest.mark.usefixtures("one_torch_thread")`` in a module)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

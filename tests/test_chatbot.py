@@ -25,15 +25,7 @@ def chatbot(bk):
     return importlib.import_module(f"course_lib.chapters.ch07_chatbot.{bk.name}")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models: one CPU thread is faster than two, and much faster on a busy machine."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
