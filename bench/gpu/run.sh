@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PyTorch half of the course on a GPU, in one command: the torch unit tests, the seven PyTorch
+# The PyTorch half of the course on a GPU, in one command: the torch unit tests, the eight PyTorch
 # chapter notebooks under nbval and the bench at batch 64, 256 and 1024, with a report.
 #
 #   On the GPU machine (device tool, `carry: [".whl"]`, after bench/gpu/make_wheels.sh here):
@@ -18,7 +18,7 @@
 #   BUDGET_S       the whole run's seconds, 420 [900]: each part gets what is left, at most its own
 #                  limit; a part that cannot start in time is reported as not run
 #   ONLY           the parts to run, by name prefix ("nb_07 bench"); default all: tests, nb_01 ...
-#                  nb_07, bench_64, bench_256, bench_1024, in that order
+#                  nb_08, bench_64, bench_256, bench_1024, in that order
 #   BENCH_BATCHES  "64 256 1024" ["64 256": batch 1024 takes over 150 s a run on 2 CPU cores]
 #   BENCH_ARGS     more bench options, "--passes 3" ["--quick"]
 #   BENCH_COMPILE  torch.compile backend of the bench's compiled peers, none (compiling them takes
@@ -135,8 +135,8 @@ done < <(grep -vE '^\s*(#|$)' bench/gpu/tests.txt)
 part tests 150 env COURSE_BACKENDS=torch COURSE_DEVICE="$DEVICE" \
     "$PYTHON" "${PYTEST[@]}" -q -rfEs --junitxml="$WORK/tests.xml" "${modules[@]}" "${deselect[@]}"
 
-# -- 2. the seven PyTorch chapter notebooks, each in a fresh kernel, under nbval -------------------
-for notebook in notebooks/torch/0[1-7]_*.ipynb; do
+# -- 2. the PyTorch chapter notebooks (chapters 1-8), each in a fresh kernel, under nbval -------------------
+for notebook in notebooks/torch/0[1-8]_*.ipynb; do
     stem=$(basename "$notebook" .ipynb)
     limit=90
     [[ $stem == 07_* ]] && limit=300
