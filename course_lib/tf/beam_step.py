@@ -104,7 +104,8 @@ def _attention_probs(cell_state, coverage_penalty_weight):
 
 
 def _beam_search_step(logits, next_cell_state, beam_state, end_token, length_penalty_weight,
-                      coverage_penalty_weight, output_all_scores=False):
+                      coverage_penalty_weight, output_all_scores=False, time=None, batch_size=None,
+                      beam_width=None):
     """Score every (beam, token) candidate and keep the best ``W`` per batch entry.
 
     Args:
@@ -114,6 +115,7 @@ def _beam_search_step(logits, next_cell_state, beam_state, end_token, length_pen
       end_token: int32 scalar.
       length_penalty_weight, coverage_penalty_weight: floats (0 turns them off).
       output_all_scores: return the scores of all ``W * V`` candidates instead of the survivors'.
+      time, batch_size, beam_width: tfa's private signature has them; unused (the shapes say them).
 
     Returns:
       ``(BeamSearchDecoderOutput, BeamSearchDecoderState)`` of the survivors.

@@ -213,8 +213,8 @@ class WrapperKeras:
         mechanisms = [keras.layers.serialize(m) for m in self._attn_mechanisms]
         sizes = self._attention_layer_sizes
         layers = None
-        if sizes is None and self._attn_layers is not None:
-            layers = [keras.layers.serialize(layer) for layer in self._attn_layers]
+        if sizes is None and self._attention_layers is not None:
+            layers = [keras.layers.serialize(layer) for layer in self._attention_layers]
         config.update(
             cell=keras.layers.serialize(self.cell),
             attention_mechanism=mechanisms if self._is_multi else mechanisms[0],

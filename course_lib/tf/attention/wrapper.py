@@ -179,7 +179,7 @@ class AttentionWrapper(WrapperSizes, WrapperKeras, keras.layers.Layer):
             self.attention_mechanism = mechanisms[0]
             self.attention_layer = layers[0] if layers else None
         self._attn_mechanisms = tuple(mechanisms)
-        self._attn_layers = tuple(layers) if layers else None
+        self._attention_layers = tuple(layers) if layers else None
         self._cell_input_fn_arg, self._attention_fn_arg = cell_input_fn, attention_fn  # for get_config
         self._cell_input_fn = cell_input_fn or (lambda inputs, attention: tf.concat([inputs, attention], -1))
         self._attention_fn = attention_fn or _compute_attention
@@ -199,15 +199,15 @@ class AttentionWrapper(WrapperSizes, WrapperKeras, keras.layers.Layer):
     def _attention_size(self):
         if self._attention_layer_sizes is not None:
             return sum(self._attention_layer_sizes)
-        if self._attn_layers is not None and all(getattr(a, "units", None) for a in self._attn_layers):
-            return sum(layer.units for layer in self._attn_layers)
+        if self._attention_layers is not None and all(getattr(a, "units", None) for a in self._attention_layers):
+            return sum(layer.units for layer in self._attention_layers)
         depths = [None if m.values is None else m.values.shape[-1] for m in self._attn_mechanisms]
         if None in depths:
             return None  # known once the memory is set up
-        if self._attn_layers is None:
+        if self._attention_layers is None:
             return sum(depths)
         return sum(layer.compute_output_shape((None, self.cell.output_size + d))[-1]
-                   for layer, d in zip(self._attn_layers, depths))
+                   for layer, d in zip(self._attention_layers, depths))
 
     _state_class = AttentionWrapperState
 
@@ -284,7 +284,7 @@ class AttentionWrapper(WrapperSizes, WrapperKeras, keras.layers.Layer):
             previous_states, previous_histories = [state.attention_state], [state.alignment_history]
         attentions, all_alignments, next_states, histories = [], [], [], []
         for i, mechanism in enumerate(self._attn_mechanisms):
-            layer = self._attn_layers[i] if self._attn_layers else None
+            layer = self._attention_layers[i] if self._attention_layers else None
             attention, alignments, next_attention_state = self._attention_fn(
                 mechanism, cell_output, previous_states[i], layer)
             history = previous_histories[i]

@@ -186,11 +186,11 @@ class AttentionWrapper(WrapperSizes, nn.Module):
             self.attention_layers = nn.ModuleList(layers) if layers else None
         else:
             self.attention_layer = layers[0] if layers else None
-        self._attn_layers = tuple(layers) if layers else None
+        self._attention_layers = tuple(layers) if layers else None
 
     def _maybe_build_attention_layers(self, dtype=None, device=None):
         """Build the `attention_layer_size` layers once the memory depths are known."""
-        if self._attention_layer_sizes is None or self._attn_layers is not None:
+        if self._attention_layer_sizes is None or self._attention_layers is not None:
             return
         depths = [m._memory_depth() for m in self._attn_mechanisms]
         if any(d is None for d in depths) or not isinstance(self.cell.output_size, int):
@@ -206,8 +206,8 @@ class AttentionWrapper(WrapperSizes, nn.Module):
     def _attention_size(self):
         if self._attention_layer_sizes is not None:
             return sum(self._attention_layer_sizes)
-        if self._attn_layers is not None:
-            return sum(_layer_size(layer) for layer in self._attn_layers)
+        if self._attention_layers is not None:
+            return sum(_layer_size(layer) for layer in self._attention_layers)
         depths = [m._memory_depth() for m in self._attn_mechanisms]
         return None if None in depths else sum(depths)  # None until the memory is set up
 
@@ -282,7 +282,7 @@ class AttentionWrapper(WrapperSizes, nn.Module):
             previous_states, previous_histories = [state.attention_state], [state.alignment_history]
         attentions, all_alignments, next_states, histories = [], [], [], []
         for i, mechanism in enumerate(self._attn_mechanisms):
-            layer = self._attn_layers[i] if self._attn_layers else None
+            layer = self._attention_layers[i] if self._attention_layers else None
             attention, alignments, next_attention_state = self._attention_fn(
                 mechanism, cell_output, previous_states[i], layer)
             history = previous_histories[i]
