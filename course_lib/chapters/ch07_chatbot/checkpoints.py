@@ -50,10 +50,18 @@ def load(directory, backend: str, build: Callable, read_weights: Callable):
     except Exception as exc:  # the framework's errors on a file that passed its checksum but does not fit
         raise CheckpointError(f"{paths['model']} does not hold this model's weights ({type(exc).__name__}: {exc})") \
             from None
+    return model, load_tokenizer(paths["tokenizer"], config["vocab_size"])
+
+
+def load_tokenizer(path, vocab_size) -> SubwordTokenizer:
+    """The tokenizer of a checkpoint, checked to have the model's ``vocab_size`` ids.
+
+    Raises ``CheckpointError`` naming the file when it is not a tokenizer or has other ids.
+    """
     try:
-        tokenizer = SubwordTokenizer.load(paths["tokenizer"])
+        tokenizer = SubwordTokenizer.load(path)
     except ValueError as exc:
         raise CheckpointError(str(exc)) from None
-    if tokenizer.vocab_size != config["vocab_size"]:
-        raise CheckpointError(f"{paths['tokenizer']} has {tokenizer.vocab_size} ids, the model {config['vocab_size']}")
-    return model, tokenizer
+    if tokenizer.vocab_size != vocab_size:
+        raise CheckpointError(f"{path} has {tokenizer.vocab_size} ids, the model {vocab_size}")
+    return tokenizer

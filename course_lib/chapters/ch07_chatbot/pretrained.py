@@ -23,6 +23,7 @@ from typing import Callable, Dict, NamedTuple, Optional
 import numpy as np
 
 from course_lib.common.checkpoint import NEUTRAL, CheckpointError, read_checkpoint, read_manifest, write_checkpoint
+from course_lib.chapters.ch07_chatbot.checkpoints import load_tokenizer
 from course_lib.common.tokenizer import SubwordTokenizer
 
 #: the folder of the shipped models in a checkout of the course (``notebooks/data/models``); the environment
@@ -113,14 +114,7 @@ def read_pretrained(name_or_path=DEFAULT_MODEL):
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"{paths['weights']} is not a NumPy weights file ({type(exc).__name__}: {exc})") \
             from None
-    try:
-        tokenizer = SubwordTokenizer.load(paths["tokenizer"])
-    except ValueError as exc:
-        raise CheckpointError(str(exc)) from None
-    if tokenizer.vocab_size != config.get("vocab_size"):
-        raise CheckpointError(f"{paths['tokenizer']} has {tokenizer.vocab_size} ids, the model "
-                              f"{config.get('vocab_size')}")
-    return config, weights, tokenizer, manifest, folder
+    return config, weights, load_tokenizer(paths["tokenizer"], config.get("vocab_size")), manifest, folder
 
 
 def load_pretrained(name_or_path, build: Callable, import_weights: Callable) -> Pretrained:
